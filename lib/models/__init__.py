@@ -1,0 +1,57 @@
+"""The detector zoo, built by name: ``lib.models.build("yolov3", num_classes=20)``.
+
+Every model's ``forward(x)`` takes (N, 3, H, W) with H, W multiples of 32 and
+returns raw head maps, one per scale, largest stride first: (N, 3*(5+C), H/s, W/s).
+``model.decode(maps)`` turns them into boxes in input pixels.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .blocks import ACTIVATIONS
+from .head import VOC_ANCHORS, VOC_TINY_ANCHORS, Detector
+from .io import load_weights, save_weights
+from .mobile import build_yolov3_mobile
+from .nano import YoloNano
+from .taps import capture
+from .tiny import build_yolov3_tiny
+from .yolov3 import build_yolov3
+
+REGISTRY: dict[str, Callable[..., Detector]] = {
+    "yolov3": build_yolov3,
+    "yolov3-tiny": build_yolov3_tiny,
+    "yolo-nano": YoloNano,
+    "yolov3-mobile": build_yolov3_mobile,
+}
+
+
+def default_anchors(name: str):
+    return VOC_TINY_ANCHORS if name == "yolov3-tiny" else VOC_ANCHORS
+
+
+def build(name: str, num_classes: int, width: float = 1.0, activation: str | None = None,
+          anchors=None) -> Detector:
+    """A freshly initialised detector (smart bias init on the output convs).
+
+    activation: None keeps each model's own (LeakyReLU for YOLOv3/Tiny, ReLU6 for
+    Nano, ReLU/hard-swish for Mobile); "leaky" swaps every activation to
+    LeakyReLU(0.1), as for the paper's distillation students.
+    anchors: (w, h) pairs in input pixels (9, or 6 for Tiny); default VOC's.
+    """
+    if name not in REGISTRY:
+        raise ValueError(f"model: unknown name {name!r}; expected one of {sorted(REGISTRY)}")
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes: expected a positive integer, got {num_classes!r}")
+    if not width > 0:
+        raise ValueError(f"width: expected a positive multiplier, got {width!r}")
+    if activation is not None and activation not in ACTIVATIONS:
+        raise ValueError(f"activation: expected None or one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    model = REGISTRY[name](num_classes, width=width, activation=activation,
+                          anchors=default_anchors(name) if anchors is None else anchors)
+    model.init_output_biases()
+    model.arch = {"name": name, "num_classes": num_classes, "width": width, "activation": activation,
+                  "anchors": [list(map(float, a)) for a in (default_anchors(name) if anchors is None else anchors)]}
+    return model
+
+
+__all__ = ["REGISTRY", "Detector", "build", "capture", "default_anchors", "load_weights", "save_weights"]

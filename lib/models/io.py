@@ -1,0 +1,26 @@
+"""The study's model file: a plain dict with the architecture and the float32
+weights (state_dict, BatchNorm buffers included), self-describing so that
+``load_weights`` rebuilds the right detector."""
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+import torch
+
+from .head import Detector
+
+
+def save_weights(model: Detector, file: str | os.PathLike | BinaryIO) -> None:
+    torch.save({"arch": dict(model.arch), "state_dict": model.state_dict()}, file)
+
+
+def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Detector:
+    from . import build  # the registry imports this module's siblings
+
+    blob = torch.load(file, map_location=map_location, weights_only=True)
+    if not isinstance(blob, dict) or "arch" not in blob or "state_dict" not in blob:
+        raise ValueError(f"{file}: not a model file of this study (expected keys 'arch' and 'state_dict')")
+    model = build(**blob["arch"])
+    model.load_state_dict(blob["state_dict"])
+    return model
