@@ -2,7 +2,7 @@
 a MobileNetV3 bottleneck (STUDY.md §1). Layer indices match YOLOv3's."""
 from __future__ import annotations
 
-from .blocks import ConvBNAct, mobile_bottleneck, scale_channels
+from .blocks import ConvBNAct, mobile_bottleneck
 from .darknet import DarknetDetector
 from .head import MASKS, VOC_ANCHORS
 from .yolov3 import HEAD_STAGE, darknet53_topology
@@ -19,6 +19,5 @@ def build_yolov3_mobile(num_classes: int, width: float = 1.0, activation: str | 
         # The paper's leaky students kept SE's inner ReLU: its MAC count matches only that way.
         return mobile_bottleneck(c_in, c_out, k, expand, stride, se, act, se_act="relu")
 
-    stages = tuple(scale_channels(c, width) for c in (8, 16, 32, 64, 128))
-    net = darknet53_topology(scale_channels(8, width), stages, block, num_classes)
+    net = darknet53_topology(8, (8, 16, 32, 64, 128), width, block, num_classes)
     return DarknetDetector(net.layers, num_classes, (32, 16, 8), anchors, MASKS)

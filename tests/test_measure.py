@@ -1,0 +1,56 @@
+import pytest
+import thop
+import torch
+from thop.vision.basic_hooks import zero_ops
+from torch import nn
+from torch.nn.utils import prune
+
+from lib.measure import count_macs, footprint
+from lib.models import REGISTRY, build
+from lib.paper import NUM_CLASSES, PAPER_MODELS, paper_table
+
+DENSE_ROWS = [r for r in paper_table() if r["training"] in ("Default", "KD GAN")]  # KD GAN rows: the leaky students
+
+
+@pytest.mark.parametrize("row", DENSE_ROWS, ids=lambda r: f"{r['dataset']}-{r['model']}")
+def test_dense_footprint_matches_the_paper(full_size, row):
+    name, activation = PAPER_MODELS[row["model"]]
+    fp = footprint(full_size(name, NUM_CLASSES[row["dataset"]], activation))
+    assert fp["params"] == row["params_mean"]
+    assert fp["macs_paper"] == pytest.approx(row["macs_mean"], rel=1e-3)
+    assert fp["storage_bytes"] / 2**20 == pytest.approx(row["storage_mb_mean"], rel=5e-3)
+    assert fp["macs"] < fp["macs_paper"]
+
+
+def thop_conv_linear_macs(model: nn.Module, img_size: int) -> int:
+    """thop's count with every counter but conv and linear silenced: an independent MAC count."""
+    others = {type(m) for m in model.modules() if not list(m.children())} - {nn.Conv2d, nn.Linear}
+    macs, _ = thop.profile(model, inputs=(torch.zeros(1, 3, img_size, img_size),),
+                           custom_ops={t: zero_ops for t in others}, verbose=False)
+    return int(macs)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_macs_agree_with_thop(name):
+    model = build(name, 20).eval()
+    assert count_macs(model, 416)["macs"] == thop_conv_linear_macs(model, 416)
+
+
+def test_masked_weights_count_as_alive_only():
+    model = build("yolov3-tiny", 4, width=0.25)
+    before = footprint(model, 128)
+    conv = model.layers[12].conv  # 3x3 conv at 4x4 output for a 128 input
+    prune.random_unstructured(conv, "weight", amount=0.75)
+    pruned = int((conv.weight_mask == 0).sum())
+    after = footprint(model, 128)
+    assert after["params"] == before["params"]
+    assert before["nonzero_params"] - after["nonzero_params"] == pruned
+    assert before["macs"] - after["macs"] == pruned * 4 * 4
+
+
+def test_footprint_leaves_the_model_as_it_was():
+    model = build("yolo-nano", 20, width=0.25).train()
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    footprint(model, 64)
+    assert model.training
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())

@@ -1,0 +1,135 @@
+import io
+
+import pytest
+import torch
+from torch import nn
+
+from lib.measure import count_params
+from lib.models import REGISTRY, build, capture, load_weights, save_weights
+from lib.models.head import OBJECTNESS_BIAS
+
+# STUDY.md §1: plain sums of every nn.Parameter at width 1.0.
+EXACT_PARAMS = {
+    ("yolov3", 20): 61_626_049, ("yolov3", 12): 61_582_969,
+    ("yolov3-tiny", 20): 8_713_766, ("yolov3-tiny", 12): 8_695_286,
+    ("yolo-nano", 20): 2_890_527, ("yolo-nano", 12): 2_872_743,
+    ("yolov3-mobile", 20): 4_395_985, ("yolov3-mobile", 12): 4_390_537,
+}
+
+
+@pytest.mark.parametrize("activation", [None, "leaky"])
+@pytest.mark.parametrize("name,num_classes", sorted(EXACT_PARAMS))
+def test_exact_parameter_counts(full_size, name, num_classes, activation):
+    assert count_params(full_size(name, num_classes, activation)) == EXACT_PARAMS[name, num_classes]
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_forward_maps_have_the_paper_strides_and_channels(full_size, name):
+    model = full_size(name, 20, None).eval()
+    with torch.no_grad():
+        maps = model(torch.zeros(1, 3, 416, 320))
+    expected_strides = (32, 16) if name == "yolov3-tiny" else (32, 16, 8)
+    assert model.strides == expected_strides
+    assert [tuple(m.shape) for m in maps] == [(1, 3 * 25, 416 // s, 320 // s) for s in expected_strides]
+
+
+def test_decode_gives_boxes_in_input_pixels():
+    model = build("yolov3", 3, width=0.25)
+    maps = [torch.zeros(2, 24, 416 // s, 416 // s) for s in model.strides]
+    out = model.decode(maps)
+    assert out.shape == (2, 3 * (13 * 13 + 26 * 26 + 52 * 52), 8)
+    # zero logits: centre in the middle of its cell, size = the anchor, probabilities 0.5
+    first = out[0, 0]  # stride 32, anchor 6 (the largest mask's first), cell (0, 0)
+    w, h = model.anchors[0, 0].tolist()
+    assert first[:4].tolist() == pytest.approx([16 - w / 2, 16 - h / 2, 16 + w / 2, 16 + h / 2])
+    assert first[4:].tolist() == pytest.approx([0.5] * 4)
+    # cell (row 2, col 5) of the stride-8 map, third anchor
+    idx = 3 * (13 * 13 + 26 * 26) + 2 * 52 * 52 + 2 * 52 + 5
+    w, h = model.anchors[2, 2].tolist()
+    assert out[1, idx, :4].tolist() == pytest.approx([44 - w / 2, 20 - h / 2, 44 + w / 2, 20 + h / 2])
+
+
+TAP_SHAPES = {
+    "yolov3": {"36": (256, 52), "61": (512, 26), "79": (512, 13), "91": (256, 26)},
+    "yolov3-mobile": {"36": (32, 52), "61": (64, 26), "79": (64, 13), "91": (32, 26)},
+    "yolo-nano": {"pep7": (150, 52), "pep15": (325, 26), "conv5": (189, 13), "conv7": (98, 26)},
+}
+OUTPUT_TAPS = {"yolov3": ["81", "93", "105"], "yolov3-mobile": ["81", "93", "105"],
+               "yolo-nano": ["out13", "out26", "out52"]}
+
+
+@pytest.mark.parametrize("name", sorted(TAP_SHAPES))
+def test_feature_taps_by_the_papers_layer_names(full_size, name):
+    model = full_size(name, 20, None).eval()
+    with torch.no_grad(), capture(model, [*TAP_SHAPES[name], *OUTPUT_TAPS[name]]) as feats:
+        maps = model(torch.rand(1, 3, 416, 416))
+    for tap, (channels, size) in TAP_SHAPES[name].items():
+        assert tuple(feats[tap].shape) == (1, channels, size, size), tap
+    for tap, head_map in zip(OUTPUT_TAPS[name], maps):
+        assert torch.equal(feats[tap], head_map)
+
+
+def test_unknown_tap_is_named():
+    with pytest.raises(KeyError, match="pep99"):
+        with capture(build("yolo-nano", 20, width=0.25), ["pep99"]):
+            pass
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_smart_bias_init_on_output_convs(name):
+    model = build(name, 12, width=0.25)
+    assert len(model.output_convs()) == len(model.strides)
+    for conv in model.output_convs():
+        bias = conv.bias.view(3, 17)
+        assert torch.all(bias[:, 4] == OBJECTNESS_BIAS)
+        assert torch.allclose(bias[:, 5:], torch.tensor(1 / (12 - 0.99)).log())
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_leaky_swaps_every_activation(name):
+    model = build(name, 20, width=0.25, activation="leaky")
+    kinds = {type(m) for m in model.modules()}
+    assert nn.LeakyReLU in kinds and not kinds & {nn.ReLU6, nn.Hardswish}
+    # Mobile's squeeze-excitation keeps its inner ReLU (the paper's MACs match only so)
+    relus = [n for n, m in model.named_modules() if isinstance(m, nn.ReLU)]
+    assert all(".fc." in n for n in relus)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_width_multiplier_shrinks_every_model(full_size, name):
+    small = build(name, 20, width=0.25)
+    assert count_params(small) < count_params(full_size(name, 20, None)) / 8
+    convs = [m for m in small.modules() if isinstance(m, nn.Conv2d) and m not in small.output_convs()]
+    assert all(c.out_channels % 8 == 0 for c in convs)
+    assert len(small(torch.zeros(1, 3, 64, 64))) == len(small.strides)
+
+
+def test_same_seed_same_initialisation():
+    torch.manual_seed(3)
+    a = build("yolo-nano", 20, width=0.5).state_dict()
+    torch.manual_seed(3)
+    b = build("yolo-nano", 20, width=0.5).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_weights_file_round_trip():
+    model = build("yolov3-mobile", 5, width=0.5, activation="leaky")
+    buffer = io.BytesIO()
+    save_weights(model, buffer)
+    buffer.seek(0)
+    loaded = load_weights(buffer)
+    assert loaded.arch == model.arch
+    x = torch.rand(1, 3, 96, 96)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.eval()(x), model.eval()(x)))
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"name": "yolov4", "num_classes": 20}, "model"),
+    ({"name": "yolov3", "num_classes": 0}, "num_classes"),
+    ({"name": "yolov3", "num_classes": 20, "width": 0}, "width"),
+    ({"name": "yolov3", "num_classes": 20, "activation": "gelu"}, "activation"),
+    ({"name": "yolov3", "num_classes": 20, "anchors": [(10, 10)] * 4}, "anchors"),
+])
+def test_bad_build_arguments_name_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        build(**kwargs)
