@@ -1,0 +1,94 @@
+"""From a validated DetectionIndex to training and evaluation batches."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as nnf
+from torch import Tensor
+from torch.utils.data import Dataset
+from torchvision.io import ImageReadMode, decode_image
+
+from .augment import AugmentParams, jitter_colour, letterbox, maybe_flip, mosaic
+from .records import DetectionIndex
+
+STRIDE = 32
+
+
+def check_img_size(size: int, name: str = "img_size") -> int:
+    if not isinstance(size, int) or size < STRIDE or size % STRIDE:
+        raise ValueError(f"{name}: expected a positive multiple of {STRIDE}, got {size!r}")
+    return size
+
+
+class DetectionDataset(Dataset):
+    """Items: (image, target). image: (3, S, S) float in [0, 1]; target: dict with
+    boxes (N, 4) xyxy pixels of that image, labels (N,) int64, difficult (N,) bool,
+    image_id (int, the record's index).
+
+    With ``augment`` the item is a mosaic (or a letterboxed image) with colour
+    jitter and flips, a pure function of (seed, epoch, index): call set_epoch(e)
+    at each epoch. Without it, a plain letterbox (evaluation).
+    """
+
+    def __init__(self, index: DetectionIndex, img_size: int, augment: AugmentParams | None = None, seed: int = 0):
+        self.index, self.img_size = index, check_img_size(img_size)
+        self.augment, self.seed, self.epoch = augment, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.index.records)
+
+    def read(self, i: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        record = self.index.records[i]
+        image = decode_image(str(record.image), mode=ImageReadMode.RGB)
+        return (image, torch.from_numpy(record.boxes), torch.from_numpy(record.labels),
+                torch.from_numpy(record.difficult))
+
+    def __getitem__(self, i: int) -> tuple[Tensor, dict]:
+        if self.augment is None:
+            image, boxes, labels, difficult = self.read(i)
+            image, boxes, _ = letterbox(image, boxes, self.img_size)
+        else:
+            image, boxes, labels, difficult = self.augmented(i)
+        target = {"boxes": boxes.float(), "labels": labels, "difficult": difficult, "image_id": i}
+        return image.float() / 255, target
+
+    def augmented(self, i: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        params = self.augment
+        if rng.random() < params.mosaic:
+            parts = [self.read(j) for j in (i, *rng.integers(0, len(self), 3).tolist())]
+            image, boxes, kept = mosaic([(p[0], p[1]) for p in parts], self.img_size, rng, params)
+            labels, difficult = torch.cat([p[2] for p in parts]), torch.cat([p[3] for p in parts])
+            boxes, labels, difficult = boxes[kept], labels[kept], difficult[kept]
+        else:
+            image, boxes, labels, difficult = self.read(i)
+            image, boxes, _ = letterbox(image, boxes, self.img_size)
+        image = jitter_colour(image, rng, params)
+        image, boxes = maybe_flip(image, boxes, rng, params.flip)
+        return image, boxes, labels, difficult
+
+
+def collate(batch: list[tuple[Tensor, dict]]) -> tuple[Tensor, list[dict]]:
+    """(B, 3, S, S) images and the list of B targets."""
+    images, targets = zip(*batch)
+    return torch.stack(images), list(targets)
+
+
+def multiscale_sizes(low: int, high: int) -> list[int]:
+    """Training sizes for multi-scale batches: multiples of 32 in [low, high]."""
+    sizes = list(range(-(-low // STRIDE) * STRIDE, high + 1, STRIDE))
+    if not sizes:
+        raise ValueError(f"multiscale: no multiple of {STRIDE} in [{low}, {high}]")
+    return sizes
+
+
+def resize_batch(images: Tensor, targets: list[dict], size: int) -> tuple[Tensor, list[dict]]:
+    """Resize a square batch to size x size, boxes scaled with it."""
+    factor = size / images.shape[-1]
+    if factor == 1:
+        return images, targets
+    images = nnf.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+    return images, [{**t, "boxes": t["boxes"] * factor} for t in targets]
