@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as nnf
 from torch import Tensor
 from torch.utils.data import Dataset
-from torchvision.io import ImageReadMode, decode_image
+from PIL import Image
 
 from .augment import AugmentParams, jitter_colour, letterbox, maybe_flip, mosaic
 from .records import DetectionIndex
@@ -42,7 +42,8 @@ class DetectionDataset(Dataset):
 
     def read(self, i: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         record = self.index.records[i]
-        image = decode_image(str(record.image), mode=ImageReadMode.RGB)
+        with Image.open(record.image) as img:  # PIL: torchvision's decoders are deprecated from 0.29
+            image = torch.from_numpy(np.asarray(img.convert("RGB"))).permute(2, 0, 1).contiguous()
         return (image, torch.from_numpy(record.boxes), torch.from_numpy(record.labels),
                 torch.from_numpy(record.difficult))
 

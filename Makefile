@@ -1,0 +1,28 @@
+# make test   install if needed, run the tests
+# make book   install if needed, run the study (PROFILE=cpu by default), build the HTML book
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.install-stamp
+PROFILE ?= cpu
+
+.PHONY: install test book clean
+
+install: $(STAMP)
+
+# The venv is (re)built whenever the pins change: the stamp is older than pyproject.toml.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+book: $(STAMP)
+	$(PY) -m lib.study --profile $(PROFILE)
+	$(VENV)/bin/jupyter-book build -W --keep-going .
+
+clean:
+	rm -rf book/_build
