@@ -155,3 +155,21 @@ def coco_metrics(predictions: list[dict], targets: list[dict], num_classes: int)
     parts = {"map_coco": precision[..., 0], "ap50": precision[0, ..., 0], "ap75": precision[5, ..., 0],
              "ap_small": precision[..., 1], "ap_medium": precision[..., 2], "ap_large": precision[..., 3]}
     return {k: float(v[v > -1].mean()) if (v > -1).any() else 0.0 for k, v in parts.items()}
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, loader, device, conf: float = 0.001, iou: float = 0.6,
+            max_det: int = 300) -> tuple[list[dict], list[dict]]:
+    """Run ``model`` (eval mode, restored afterwards) over ``loader``; returns the
+    predictions and targets of every image, in the loader's order, on the CPU."""
+    was_training = model.training
+    model.eval()
+    predictions, targets = [], []
+    try:
+        for images, batch_targets in loader:
+            decoded = model.decode(model(images.to(device)))
+            predictions += [{k: v.cpu() for k, v in p.items()} for p in postprocess(decoded, conf, iou, max_det)]
+            targets += batch_targets
+    finally:
+        model.train(was_training)
+    return predictions, targets

@@ -43,7 +43,7 @@ class DetectionDataset(Dataset):
     def read(self, i: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         record = self.index.records[i]
         with Image.open(record.image) as img:  # PIL: torchvision's decoders are deprecated from 0.29
-            image = torch.from_numpy(np.asarray(img.convert("RGB"))).permute(2, 0, 1).contiguous()
+            image = torch.from_numpy(np.array(img.convert("RGB"))).permute(2, 0, 1).contiguous()
         return (image, torch.from_numpy(record.boxes), torch.from_numpy(record.labels),
                 torch.from_numpy(record.difficult))
 

@@ -11,8 +11,13 @@ import torch
 from .head import Detector
 
 
+def weights_blob(model: Detector) -> dict:
+    """The model file's content: {"arch": build() arguments, "state_dict": weights}."""
+    return {"arch": dict(model.arch), "state_dict": model.state_dict()}
+
+
 def save_weights(model: Detector, file: str | os.PathLike | BinaryIO) -> None:
-    torch.save({"arch": dict(model.arch), "state_dict": model.state_dict()}, file)
+    torch.save(weights_blob(model), file)
 
 
 def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Detector:

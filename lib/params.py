@@ -1,0 +1,131 @@
+"""Typed hyperparameters of one run, validated before any work, and a stable hash
+that names the run's folder (open_lth's scheme): same parameters, same folder."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from .data import DATASETS
+from .data.augment import AugmentParams
+from .models import REGISTRY
+from .models.blocks import ACTIVATIONS
+
+# Default initial learning rate per model (STUDY.md §2).
+DEFAULT_LR0 = {"yolov3": 0.01, "yolov3-tiny": 0.01, "yolo-nano": 0.001, "yolov3-mobile": 0.001}
+
+
+class ParamError(ValueError):
+    """A parameter is invalid; the message names it and what was expected."""
+
+
+@dataclass(frozen=True)
+class DataParams:
+    dataset: str = "builtin"
+    data_root: str | None = None            # required for voc, exdark, vocformat
+    img_size: int = 416                     # training size and letterboxed evaluation size
+    multiscale: tuple[int, int] | None = (288, 640)  # per-batch training sizes; None: fixed
+    skip_invalid: bool = False
+    builtin_size: int = 320                 # the generated dataset's image side and counts
+    builtin_train: int = 800
+    builtin_val: int = 200
+    builtin_test: int = 200
+    augment: AugmentParams = field(default_factory=AugmentParams)
+
+    def builtin_spec(self) -> dict:
+        return {"img_size": self.builtin_size, "n_train": self.builtin_train, "n_val": self.builtin_val,
+                "n_test": self.builtin_test}
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    name: str = "yolov3"
+    width: float = 1.0
+    activation: str | None = None           # "leaky" for the distillation students
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    epochs: int = 300
+    batch_size: int = 16
+    nominal_batch: int = 64                 # gradients accumulate to this many images a step
+    lr0: float | None = None                # None: the model's default (DEFAULT_LR0)
+    lr_final: float = 0.01                  # cosine decay to lr_final * lr0
+    momentum: float = 0.937
+    weight_decay: float = 4.84e-4
+    warmup_epochs: float = 3.0              # burn-in: max(warmup_epochs epochs, warmup_min_iters)
+    warmup_min_iters: int = 500
+    giou_gain: float = 3.54
+    cls_gain: float = 37.4
+    obj_gain: float = 64.3
+    iou_t: float = 0.225
+    seed: int = 0
+    conf: float = 0.001                     # evaluation: confidence threshold,
+    nms_iou: float = 0.6                    # class-wise NMS IoU,
+    max_det: int = 300                      # detections kept per image
+
+    def lr(self, model: str) -> float:
+        return self.lr0 if self.lr0 is not None else DEFAULT_LR0[model]
+
+
+@dataclass(frozen=True)
+class RunParams:
+    data: DataParams = field(default_factory=DataParams)
+    model: ModelParams = field(default_factory=ModelParams)
+    train: TrainParams = field(default_factory=TrainParams)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def run_hash(self) -> str:
+        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _positive_int(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ParamError(f"{name}: expected a positive integer, got {value!r}")
+
+
+def validate(params: RunParams) -> RunParams:
+    """Raise ParamError on the first invalid field, before any data is read or model built."""
+    d, m, t = params.data, params.model, params.train
+    if m.name not in REGISTRY:
+        raise ParamError(f"model.name: unknown model {m.name!r}; expected one of {sorted(REGISTRY)}")
+    if m.activation is not None and m.activation not in ACTIVATIONS:
+        raise ParamError(f"model.activation: expected None or one of {sorted(ACTIVATIONS)}, got {m.activation!r}")
+    if not isinstance(m.width, (int, float)) or not 0 < m.width <= 4:
+        raise ParamError(f"model.width: expected a multiplier in (0, 4], got {m.width!r}")
+    if d.dataset not in DATASETS:
+        raise ParamError(f"data.dataset: unknown dataset {d.dataset!r}; expected one of {DATASETS}")
+    if not d.dataset.startswith("builtin"):
+        if not d.data_root:
+            raise ParamError(f"data.data_root: required for dataset {d.dataset!r}")
+        if not Path(d.data_root).expanduser().is_dir():
+            raise ParamError(f"data.data_root: folder {d.data_root} does not exist")
+    for name in ("img_size", "builtin_size"):
+        value = getattr(d, name)
+        if not isinstance(value, int) or value < 32 or value % 32:
+            raise ParamError(f"data.{name}: expected a positive multiple of 32, got {value!r}")
+    if d.multiscale is not None and not (32 <= d.multiscale[0] <= d.multiscale[1]):
+        raise ParamError(f"data.multiscale: expected (low, high) sizes with 32 <= low <= high, got {d.multiscale!r}")
+    for name in ("epochs", "batch_size", "nominal_batch", "max_det"):
+        _positive_int(f"train.{name}", getattr(t, name))
+    for name in ("builtin_train", "builtin_val", "builtin_test"):
+        _positive_int(f"data.{name}", getattr(d, name))
+    if t.lr0 is not None and not t.lr0 > 0:
+        raise ParamError(f"train.lr0: expected a positive learning rate, got {t.lr0!r}")
+    if not 0 < t.iou_t < 1 or not 0 <= t.conf < 1 or not 0 < t.nms_iou <= 1:
+        raise ParamError("train.iou_t, train.conf, train.nms_iou: expected values in (0, 1)")
+    return params
+
+
+def override(params: RunParams, **changes) -> RunParams:
+    """Replace fields by dotted name: override(p, **{"train.epochs": 3, "model.width": 0.5})."""
+    groups = {f.name: getattr(params, f.name) for f in fields(params)}
+    for dotted, value in changes.items():
+        group, _, name = dotted.partition(".")
+        if group not in groups or name not in {f.name for f in fields(groups[group])}:
+            raise ParamError(f"{dotted}: not a parameter (expected data.*, model.* or train.* fields)")
+        groups[group] = replace(groups[group], **{name: value})
+    return RunParams(**groups)

@@ -1,0 +1,35 @@
+"""Named scales of the study. A profile is a set of overrides of RunParams' defaults
+(which are the paper's scheme); the chapters and the study runner take it by name.
+
+- smoke: seconds per run, for the tests.
+- cpu:   the built-in datasets on a 2-core CPU (``make book``).
+- paper: the paper's scheme at width 1.0 (a GPU; VOC/ExDark from your paths).
+"""
+from __future__ import annotations
+
+from .params import ParamError, RunParams, override, validate
+
+PROFILES: dict[str, dict] = {
+    "smoke": {
+        "data.builtin_size": 128, "data.builtin_train": 16, "data.builtin_val": 8, "data.builtin_test": 8,
+        "data.img_size": 128, "data.multiscale": None,
+        "model.width": 0.125,
+        "train.epochs": 2, "train.batch_size": 8, "train.nominal_batch": 8,
+        "train.warmup_epochs": 0.5, "train.warmup_min_iters": 0,
+    },
+    "cpu": {
+        "data.builtin_size": 256, "data.builtin_train": 800, "data.builtin_val": 100, "data.builtin_test": 200,
+        "data.img_size": 256, "data.multiscale": (192, 320),
+        "model.width": 0.25,
+        "train.epochs": 30, "train.batch_size": 16, "train.nominal_batch": 16,
+        "train.warmup_epochs": 1.0, "train.warmup_min_iters": 0,
+    },
+    "paper": {"data.dataset": "voc"},
+}
+
+
+def profile_params(profile: str, **overrides) -> RunParams:
+    """RunParams of ``profile`` with dotted-name overrides (``{"train.epochs": 5}``), validated."""
+    if profile not in PROFILES:
+        raise ParamError(f"profile: unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
+    return validate(override(RunParams(), **{**PROFILES[profile], **overrides}))

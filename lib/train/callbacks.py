@@ -1,0 +1,64 @@
+"""Extension points of the one training loop (open_lth's model): a compression
+method is a Callback that adds loss terms, acts after steps or epochs, brings
+its own optimisers, and keeps its state in the run's checkpoint."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class Context:
+    """What a callback can see: the model being trained (unwrapped), where the run
+    lives, and the loop's position (epoch, iteration) and recent losses."""
+
+    model: nn.Module
+    run_dir: Path
+    device: torch.device
+    epochs: int
+    epoch: int = 0
+    iteration: int = 0
+    losses: dict[str, float] = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+
+
+class Callback:
+    """Override what you need; every hook is a no-op by default."""
+
+    name = "callback"
+
+    def on_fit_start(self, ctx: Context) -> None:
+        """After the model, optimiser and any resumed state are in place."""
+
+    def on_epoch_start(self, ctx: Context) -> None: ...
+
+    def extra_loss(self, ctx: Context, images: Tensor, targets: list[dict], outputs: Any) -> dict[str, Tensor]:
+        """Named loss terms added to the detection loss for this batch."""
+        return {}
+
+    def on_step_end(self, ctx: Context) -> None:
+        """After each optimiser step (e.g. re-apply masks)."""
+
+    def on_epoch_end(self, ctx: Context) -> None:
+        """After the epoch's evaluation, before its checkpoint (e.g. temperature updates)."""
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        """Extra optimisers stepped and zeroed with the main one."""
+        return []
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None: ...
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """A frozen teacher: eval mode, no gradients."""
+    model.eval()
+    for param in model.parameters():
+        param.requires_grad_(False)
+    return model

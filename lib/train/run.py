@@ -1,0 +1,130 @@
+"""One training run from its parameters: open and validate the data, build the
+detector and its loss, run the loop, then score the best model on the test split.
+Runs live in a folder named by their parameters' hash; a finished run is not redone."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, Sampler
+
+from ..data import DetectionDataset, DetectionIndex, collate, multiscale_sizes, open_split
+from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
+from ..models import build, load_weights
+from ..models.anchors import kmeans_anchors
+from ..params import RunParams, validate
+from .callbacks import Callback
+from .checkpoint import atomic_write_json, seed_everything
+from .distributed import World, setup, teardown
+from .loop import BEST, Loop, fit, same_params
+from .loss import LossGains, YoloLoss
+
+METRICS = "metrics.json"
+
+
+class EpochShuffle(Sampler):
+    """A fresh permutation every epoch, fixed by (seed, epoch)."""
+
+    def __init__(self, n: int, seed: int):
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        return iter(torch.randperm(self.n, generator=generator).tolist())
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def default_run_dir(params: RunParams, root: str | Path = "runs") -> Path:
+    return Path(root) / f"{params.model.name}-{params.run_hash()}"
+
+
+def open_data(params: RunParams) -> dict[str, DetectionIndex]:
+    d = params.data
+    return {split: open_split(d.dataset, split, d.data_root, d.skip_invalid, builtin=d.builtin_spec())
+            for split in ("train", "val", "test")}
+
+
+def dataset_anchors(params: RunParams, train: DetectionIndex):
+    """VOC keeps the paper's anchors; other datasets get k-means anchors of their
+    training boxes as letterboxed to img_size."""
+    if params.data.dataset == "voc":
+        return None
+    wh = [(r.boxes[:, 2:] - r.boxes[:, :2]) * params.data.img_size / max(r.width, r.height) for r in train.records]
+    return kmeans_anchors(np.concatenate(wh), 6 if params.model.name == "yolov3-tiny" else 9)
+
+
+def make_loader(index: DetectionIndex, params: RunParams, world: World, train: bool, workers: int) -> DataLoader:
+    d, t = params.data, params.train
+    dataset = DetectionDataset(index, d.img_size, d.augment if train else None, t.seed)
+    if not train:
+        return DataLoader(dataset, t.batch_size, shuffle=False, num_workers=workers, collate_fn=collate)
+    sampler = (DistributedSampler(dataset, world.size, world.rank, shuffle=True, seed=t.seed) if world.size > 1
+               else EpochShuffle(len(dataset), t.seed))
+    return DataLoader(dataset, max(t.batch_size // world.size, 1), sampler=sampler, num_workers=workers,
+                      collate_fn=collate)
+
+
+def evaluator(loader: DataLoader, params: RunParams, device) -> Callable:
+    t = params.train
+
+    def evaluate(model) -> dict:
+        predictions, targets = predict(model, loader, device, t.conf, t.nms_iou, t.max_det)
+        return {"map50": average_precision(predictions, targets)["map"]}
+    return evaluate
+
+
+def test_metrics(run_dir: Path, loader: DataLoader, params: RunParams, device, classes) -> dict:
+    """The best checkpoint on a split: mAP@0.5 per class and mean, mAP@[.5:.95], COCO's size breakdown."""
+    t = params.train
+    model = load_weights(run_dir / BEST, map_location=device).to(device)
+    predictions, targets = predict(model, loader, device, t.conf, t.nms_iou, t.max_det)
+    ap50 = average_precision(predictions, targets)
+    return {"map50": ap50["map"], "map": average_precision(predictions, targets, COCO_THRESHOLDS)["map"],
+            "ap50_per_class": {classes[c]: v for c, v in ap50["per_class"].items()},
+            **coco_metrics(predictions, targets, len(classes))}
+
+
+def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[Callback] = (),
+          device: str | None = None, workers: int = 0, log: Callable[[str], None] = print) -> dict:
+    """Train one run (resuming it if its folder holds a checkpoint) and return its
+    metrics, also written to run_dir/metrics.json. A finished run returns its metrics."""
+    validate(params)
+    run_dir = Path(run_dir) if run_dir else default_run_dir(params)
+    done = run_dir / METRICS
+    if done.exists() and same_params(json.loads(done.read_text())["params"], params):
+        return json.loads(done.read_text())
+    world = setup(device)
+    try:
+        data = open_data(params)  # every split validated before any model is built
+        classes = data["train"].classes
+        seed_everything(params.train.seed)
+        m = params.model
+        model = build(m.name, len(classes), m.width, m.activation, dataset_anchors(params, data["train"])).to(world.device)
+        t = params.train
+        loss_fn = YoloLoss(model, LossGains(t.giou_gain, t.cls_gain, t.obj_gain, t.iou_t, t.nominal_batch))
+        loop = Loop(params, model, DistributedDataParallel(model) if world.size > 1 else model, loss_fn,
+                    make_loader(data["train"], params, world, True, workers),
+                    evaluator(make_loader(data["val"], params, world, False, workers), params, world.device),
+                    world.device, multiscale_sizes(*params.data.multiscale) if params.data.multiscale else None,
+                    world.size, world.is_main, log)
+        history = fit(loop, run_dir, list(callbacks))
+        if not world.is_main:
+            return {}
+        test_loader = make_loader(data["test"], params, world, False, workers)
+        metrics = {"params": params.to_dict(), "classes": list(classes), "epochs": len(history),
+                   "val_map50": max(h["map50"] for h in history), "history": history,
+                   "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in history])),
+                   "test": test_metrics(run_dir, test_loader, params, world.device, classes)}
+        atomic_write_json(metrics, done)
+        return json.loads(done.read_text())  # the same form a finished run returns
+    finally:
+        teardown(world)

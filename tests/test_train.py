@@ -1,0 +1,144 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lib.models import build, save_weights
+from lib.models.anchors import kmeans_anchors
+from lib.params import ParamError
+from lib.profiles import profile_params
+from lib.train import train
+from lib.train.__main__ import main
+from lib.train.checkpoint import load_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMING = ("train_img_per_s",)
+
+
+@pytest.fixture
+def cache(tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.getbasetemp() / "cache"
+    monkeypatch.setenv("STUDY_CACHE", str(folder))
+    return folder
+
+
+def smoke(**overrides):
+    return profile_params("smoke", **{"model.name": "yolov3-tiny", **overrides})
+
+
+def without_timing(history):
+    return [{k: v for k, v in h.items() if k not in TIMING} for h in history]
+
+
+KILLER = """
+import os, signal, sys
+from lib.profiles import profile_params
+from lib.train import Callback, train
+
+class Kill(Callback):
+    def on_epoch_start(self, ctx):
+        if ctx.epoch == 2:
+            os.kill(os.getpid(), signal.SIGKILL)  # dies like a killed job, mid-run
+
+train(profile_params("smoke", **{"model.name": "yolov3-tiny", "train.epochs": 3}), sys.argv[1], [Kill()])
+"""
+
+
+def test_killed_run_resumes_to_identical_weights_and_metrics(cache, tmp_path):
+    straight = train(smoke(**{"train.epochs": 3}), tmp_path / "straight", log=lambda _: None)
+    killed = subprocess.run([sys.executable, "-c", KILLER, str(tmp_path / "killed")], cwd=ROOT,
+                            env={**os.environ, "STUDY_CACHE": str(cache)}, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert load_checkpoint(tmp_path / "killed" / "last.pt")["epoch"] == 1  # two epochs done, the third lost
+    resumed = train(smoke(**{"train.epochs": 3}), tmp_path / "killed", log=lambda _: None)
+    a, b = (load_checkpoint(tmp_path / d / "last.pt") for d in ("straight", "killed"))
+    assert a["model"].keys() == b["model"].keys()
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    assert without_timing(straight["history"]) == without_timing(resumed["history"])
+    assert straight["test"] == resumed["test"]
+
+
+def test_a_finished_run_is_not_trained_again(cache, tmp_path):
+    first = train(smoke(), tmp_path, log=lambda _: None)
+    stamp = (tmp_path / "last.pt").stat().st_mtime_ns
+    assert train(smoke(), tmp_path, log=lambda _: None) == first
+    assert (tmp_path / "last.pt").stat().st_mtime_ns == stamp
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and set(metrics["test"]) >= {"map50", "map", "ap_small", "ap50_per_class"}
+
+
+def test_two_process_gloo_ddp_writes_the_same_checkpoint_format(cache, tmp_path):
+    single = tmp_path / "single"
+    train(smoke(**{"train.epochs": 1}), single, log=lambda _: None)
+    command = [str(Path(sys.executable).with_name("torchrun")), "--standalone", "--nproc_per_node", "2",
+               "-m", "lib.train", "--profile", "smoke", "--model", "yolov3-tiny", "--epochs", "1",
+               "--device", "cpu", "--run-dir", str(tmp_path / "ddp")]
+    result = subprocess.run(command, cwd=ROOT, env={**os.environ, "STUDY_CACHE": str(cache), "OMP_NUM_THREADS": "1"},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    a, b = load_checkpoint(single / "last.pt"), load_checkpoint(tmp_path / "ddp" / "last.pt")
+    assert a.keys() == b.keys() and a["model"].keys() == b["model"].keys()  # no "module." prefixes
+    assert (tmp_path / "ddp" / "metrics.json").exists() and "images/s" in result.stdout
+
+
+@pytest.mark.parametrize("overrides,field", [
+    ({"model.name": "yolov9"}, "model.name"),
+    ({"train.epochs": 0}, "train.epochs"),
+    ({"train.batch_size": 0}, "train.batch_size"),
+    ({"data.img_size": 100}, "data.img_size"),
+    ({"data.dataset": "voc"}, "data.data_root: required"),
+    ({"data.dataset": "exdark", "data.data_root": "/no/such/folder"}, "data.data_root: folder"),
+    ({"data.multiscale": (320, 256)}, "data.multiscale"),
+])
+def test_bad_parameters_fail_before_training(overrides, field):
+    with pytest.raises(ParamError, match=field):
+        profile_params("smoke", **overrides)
+
+
+def test_checkpoint_from_another_model_is_refused(cache, tmp_path):
+    train(smoke(**{"model.name": "yolo-nano", "train.epochs": 1}), tmp_path, log=lambda _: None)
+    (tmp_path / "metrics.json").unlink()
+    with pytest.raises(ParamError, match="checkpoint of model .*yolo-nano"):
+        train(smoke(**{"train.epochs": 1}), tmp_path, log=lambda _: None)
+
+
+def test_unknown_parameter_and_profile_are_named():
+    with pytest.raises(ParamError, match="train.epoch: not a parameter"):
+        profile_params("smoke", **{"train.epoch": 3})
+    with pytest.raises(ParamError, match="profile: unknown profile 'gpu'"):
+        profile_params("gpu")
+
+
+def test_command_line_overrides(cache, tmp_path, capsys):
+    metrics = main(["--profile", "smoke", "--model", "yolov3-tiny", "--epochs", "1", "--set", "train.lr0=0.005",
+                    "--run-dir", str(tmp_path)])
+    assert metrics["params"]["train"]["lr0"] == 0.005 and metrics["params"]["train"]["epochs"] == 1
+    assert "images/s" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--profile", "smoke", "--set", "train.lr0"])
+
+
+def test_kmeans_anchors_find_the_clusters():
+    rng = np.random.default_rng(0)
+    centres = np.array([[10, 12], [30, 20], [20, 60], [80, 90], [150, 60], [200, 220]], float)
+    wh = np.concatenate([c * rng.uniform(0.95, 1.05, (50, 2)) for c in centres])
+    anchors = np.array(kmeans_anchors(wh, 6))
+    assert np.allclose(anchors, centres, rtol=0.06)
+    assert kmeans_anchors(wh, 6) == kmeans_anchors(wh, 6)
+    with pytest.raises(ValueError, match="anchors"):
+        kmeans_anchors(wh[:3], 6)
+
+
+def test_weights_saved_from_a_run_load_back(cache, tmp_path):
+    train(smoke(**{"train.epochs": 1}), tmp_path, log=lambda _: None)
+    blob = torch.load(tmp_path / "best.pt", weights_only=True)
+    model = build(**blob["arch"])
+    model.load_state_dict(blob["state_dict"])
+    save_weights(model, tmp_path / "copy.pt")
+    assert (tmp_path / "copy.pt").stat().st_size == pytest.approx((tmp_path / "best.pt").stat().st_size, rel=0.01)
