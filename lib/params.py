@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 from .data import DATASETS
@@ -120,12 +120,21 @@ def validate(params: RunParams) -> RunParams:
     return params
 
 
+def _replace_path(obj, path: list[str], value, dotted: str):
+    names = {f.name for f in fields(obj)}
+    if path[0] not in names:
+        raise ParamError(f"{dotted}: not a parameter (expected one of {sorted(names)} at {path[0]!r})")
+    if len(path) == 1:
+        return replace(obj, **{path[0]: value})
+    child = getattr(obj, path[0])
+    if not is_dataclass(child):
+        raise ParamError(f"{dotted}: {path[0]!r} has no fields")
+    return replace(obj, **{path[0]: _replace_path(child, path[1:], value, dotted)})
+
+
 def override(params: RunParams, **changes) -> RunParams:
-    """Replace fields by dotted name: override(p, **{"train.epochs": 3, "model.width": 0.5})."""
-    groups = {f.name: getattr(params, f.name) for f in fields(params)}
+    """Replace fields by dotted name, at any depth:
+    override(p, **{"train.epochs": 3, "model.width": 0.5, "data.augment.mosaic": 0.5})."""
     for dotted, value in changes.items():
-        group, _, name = dotted.partition(".")
-        if group not in groups or name not in {f.name for f in fields(groups[group])}:
-            raise ParamError(f"{dotted}: not a parameter (expected data.*, model.* or train.* fields)")
-        groups[group] = replace(groups[group], **{name: value})
-    return RunParams(**groups)
+        params = _replace_path(params, dotted.split("."), value, dotted)
+    return params

@@ -111,6 +111,9 @@ def test_checkpoint_from_another_model_is_refused(cache, tmp_path):
 def test_unknown_parameter_and_profile_are_named():
     with pytest.raises(ParamError, match="train.epoch: not a parameter"):
         profile_params("smoke", **{"train.epoch": 3})
+    with pytest.raises(ParamError, match="data.augment.mosaik: not a parameter"):
+        profile_params("smoke", **{"data.augment.mosaik": 0.5})
+    assert profile_params("smoke", **{"data.augment.mosaic": 0.25}).data.augment.mosaic == 0.25
     with pytest.raises(ParamError, match="profile: unknown profile 'gpu'"):
         profile_params("gpu")
 

@@ -76,19 +76,22 @@ def random_colour(rng: np.random.Generator) -> np.ndarray:
 
 
 def background(rng: np.random.Generator, size: int) -> np.ndarray:
-    """(size, size, 3) float in [0, 1]: smooth colour noise, sometimes stripes or a checker."""
+    """(size, size, 3) float in [0, 1]: muted smooth colour noise around a random
+    tone, sometimes faint stripes or a checker. Muted so that objects stand out by
+    shape and colour while the texture and the distractors still make it no easy task."""
     k = int(rng.integers(3, 10))
     low = Image.fromarray((rng.random((k, k, 3)) * 255).astype(np.uint8))
-    img = np.asarray(low.resize((size, size), Image.BICUBIC), np.float32) / 255
-    img = 0.15 + 0.7 * img
+    noise = np.asarray(low.resize((size, size), Image.BICUBIC), np.float32) / 255
+    tone = rng.uniform(0.25, 0.75) * (0.8 + 0.4 * rng.random(3)).astype(np.float32)
+    img = tone + 0.3 * (noise - 0.5)
     yy, xx = np.mgrid[0:size, 0:size] / size
     pattern = rng.random()
     if pattern < 0.35:
         angle, freq = rng.uniform(0, np.pi), rng.uniform(4, 20)
-        img += 0.15 * np.sin(2 * np.pi * freq * (xx * np.cos(angle) + yy * np.sin(angle)))[..., None] * random_colour(rng)
+        img += 0.08 * np.sin(2 * np.pi * freq * (xx * np.cos(angle) + yy * np.sin(angle)))[..., None] * random_colour(rng)
     elif pattern < 0.55:
         cells = rng.integers(4, 12)
-        img += 0.12 * (((xx * cells).astype(int) + (yy * cells).astype(int)) % 2)[..., None] * random_colour(rng)
+        img += 0.06 * (((xx * cells).astype(int) + (yy * cells).astype(int)) % 2)[..., None] * random_colour(rng)
     return img
 
 
