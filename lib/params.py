@@ -16,6 +16,9 @@ from .models.blocks import ACTIVATIONS
 DEFAULT_LR0 = {"yolov3": 0.01, "yolov3-tiny": 0.01, "yolo-nano": 0.001, "yolov3-mobile": 0.001}
 
 
+OPTIMIZERS = ("sgd", "adam")
+
+
 class ParamError(ValueError):
     """A parameter is invalid; the message names it and what was expected."""
 
@@ -48,6 +51,7 @@ class ModelParams:
 @dataclass(frozen=True)
 class TrainParams:
     epochs: int = 300
+    optimizer: str = "sgd"                  # "sgd" (the paper's), or "adam" (ultralytics' --adam: beta1 = momentum)
     batch_size: int = 16
     nominal_batch: int = 64                 # gradients accumulate to this many images a step
     lr0: float | None = None                # None: the model's default (DEFAULT_LR0)
@@ -113,6 +117,8 @@ def validate(params: RunParams) -> RunParams:
         _positive_int(f"train.{name}", getattr(t, name))
     for name in ("builtin_train", "builtin_val", "builtin_test"):
         _positive_int(f"data.{name}", getattr(d, name))
+    if t.optimizer not in OPTIMIZERS:
+        raise ParamError(f"train.optimizer: expected one of {OPTIMIZERS}, got {t.optimizer!r}")
     if t.lr0 is not None and not t.lr0 > 0:
         raise ParamError(f"train.lr0: expected a positive learning rate, got {t.lr0!r}")
     if not 0 < t.iou_t < 1 or not 0 <= t.conf < 1 or not 0 < t.nms_iou <= 1:

@@ -89,3 +89,15 @@ def test_cosine_schedule_and_warmup():
     assert (accumulate, warm) == (4, 1.0)  # 64 / 16 after burn-in
     assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([schedule.epoch_lr(1)] * 3)
     assert optimizer.param_groups[1]["weight_decay"] == params.weight_decay and optimizer.param_groups[0]["weight_decay"] == 0
+
+
+def test_adam_option_keeps_groups_and_warms_beta1():
+    params = TrainParams(optimizer="adam", epochs=4, warmup_epochs=1, warmup_min_iters=0)
+    optimizer = make_optimizer(build("yolov3-tiny", 2, width=0.125), params, lr0=0.001)
+    assert isinstance(optimizer, torch.optim.Adam)
+    assert [g["weight_decay"] for g in optimizer.param_groups] == [0.0, params.weight_decay, 0.0]
+    schedule = Schedule(params, 0.001, batches_per_epoch=10, world_batch=16)
+    schedule.apply(optimizer, 0, 0)
+    assert optimizer.param_groups[0]["betas"] == (0.9, 0.999)
+    schedule.apply(optimizer, 10, 1)
+    assert optimizer.param_groups[0]["betas"] == (params.momentum, 0.999)

@@ -32,7 +32,8 @@ class Callback:
     name = "callback"
 
     def on_fit_start(self, ctx: Context) -> None:
-        """After the model, optimiser and any resumed state are in place."""
+        """Once the model and optimiser exist, before a resumed run's state is loaded
+        (so a callback can reshape the model, e.g. attach masks, that the checkpoint holds)."""
 
     def on_epoch_start(self, ctx: Context) -> None: ...
 

@@ -116,13 +116,13 @@ def fit(loop: Loop, run_dir: Path, callbacks: list[Callback] = ()) -> list[dict]
     schedule = Schedule(t, lr0, len(loop.loader), loop.loader.batch_size * loop.world_size)
     ctx = Context(loop.model, run_dir, loop.device, t.epochs)
     start, best = 0, -1.0
+    for cb in callbacks:  # before any restore: a callback may reshape the model (e.g. attach masks)
+        cb.on_fit_start(ctx)
     if (run_dir / LAST).exists():
         state = restore(loop, optimizer, callbacks, run_dir / LAST)
         start, best, ctx.history = state["epoch"] + 1, state["best_map50"], state["history"]
         if loop.is_main and start < t.epochs:
             loop.log(f"resuming {run_dir} at epoch {start + 1}/{t.epochs}")
-    for cb in callbacks:
-        cb.on_fit_start(ctx)
     for epoch in range(start, t.epochs):
         ctx.epoch = epoch
         for part in (loop.loader.sampler, loop.loader.dataset):

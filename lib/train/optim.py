@@ -34,12 +34,22 @@ def parameter_groups(model: nn.Module) -> tuple[list, list, list]:
     return other, decayed, biases
 
 
-def make_optimizer(model: nn.Module, params: TrainParams, lr0: float) -> torch.optim.SGD:
+def make_optimizer(model: nn.Module, params: TrainParams, lr0: float) -> torch.optim.Optimizer:
+    """SGD with Nesterov momentum, or Adam with beta1 = momentum; same three groups."""
     other, decayed, biases = parameter_groups(model)
-    return torch.optim.SGD([{"params": other, "weight_decay": 0.0},
-                            {"params": decayed, "weight_decay": params.weight_decay},
-                            {"params": biases, "weight_decay": 0.0}],
-                           lr=lr0, momentum=params.momentum, nesterov=True)
+    groups = [{"params": other, "weight_decay": 0.0}, {"params": decayed, "weight_decay": params.weight_decay},
+              {"params": biases, "weight_decay": 0.0}]
+    if params.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=lr0, betas=(params.momentum, 0.999))
+    return torch.optim.SGD(groups, lr=lr0, momentum=params.momentum, nesterov=True)
+
+
+def set_momentum(group: dict, momentum: float) -> None:
+    """SGD's momentum, or Adam's beta1."""
+    if "betas" in group:
+        group["betas"] = (momentum, group["betas"][1])
+    else:
+        group["momentum"] = momentum
 
 
 class Schedule:
@@ -62,13 +72,14 @@ class Schedule:
         lr = self.epoch_lr(epoch)
         if ni >= self.burn_in:
             for group in optimizer.param_groups:
-                group["lr"], group["momentum"] = lr, self.params.momentum
+                group["lr"] = lr
+                set_momentum(group, self.params.momentum)
             optimizer.param_groups[1]["weight_decay"] = self.params.weight_decay
             return self.accumulate, 1.0
         span = [0, self.burn_in]
         for j, group in enumerate(optimizer.param_groups):
             group["lr"] = float(np.interp(ni, span, [WARMUP_BIAS_LR if j == 2 else 0.0, lr]))
-            group["momentum"] = float(np.interp(ni, span, [WARMUP_MOMENTUM, self.params.momentum]))
+            set_momentum(group, float(np.interp(ni, span, [WARMUP_MOMENTUM, self.params.momentum])))
         optimizer.param_groups[1]["weight_decay"] = float(np.interp(ni, span, [0.0, self.params.weight_decay]))
         accumulate = max(1, round(float(np.interp(ni, span, [1, self.accumulate]))))
         return accumulate, ni / self.burn_in

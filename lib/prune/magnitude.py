@@ -1,0 +1,52 @@
+"""Magnitude pruning: keep the largest-magnitude weights, globally (one threshold
+across all prunable layers) or per layer (the same fraction of every tensor)."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..models import Detector
+from .masks import apply_masks, prunable_layers, weight
+
+SCOPES = ("global", "layer")
+
+
+def check_sparsity(sparsity: float, name: str = "sparsity") -> float:
+    if not 0 < sparsity < 1:
+        raise ValueError(f"{name}: expected a fraction in (0, 1), got {sparsity!r}")
+    return sparsity
+
+
+def magnitude_prune(model: Detector, sparsity: float, scope: str = "global") -> dict[str, Tensor]:
+    """One pruning step: mask the smallest-magnitude weights so that ``sparsity`` of the
+    prunable weights are masked (already masked ones stay masked). Applies and returns the masks.
+
+    global: keeps round((1 - sparsity) * N) weights of all N prunable ones, exactly;
+    layer:  keeps round((1 - sparsity) * n) of each tensor of n weights.
+    """
+    check_sparsity(sparsity)
+    if scope not in SCOPES:
+        raise ValueError(f"scope: expected one of {SCOPES}, got {scope!r}")
+    layers = prunable_layers(model)
+    with torch.no_grad():
+        # a masked-out weight scores -1, below every alive one (|w| >= 0)
+        scores = {n: torch.where(weight(m) != 0, weight(m).abs(), torch.full_like(m.weight, -1.0))
+                  if hasattr(m, "weight_mask") else m.weight.abs() for n, m in layers.items()}
+        if scope == "global":
+            flat = torch.cat([s.flatten() for s in scores.values()])
+            keep = round((1 - sparsity) * flat.numel())
+            kept = torch.zeros_like(flat, dtype=torch.bool)
+            kept[torch.topk(flat, keep, sorted=False).indices] = True
+            masks, start = {}, 0
+            for name, s in scores.items():
+                masks[name] = kept[start:start + s.numel()].view_as(s).to(s.dtype)
+                start += s.numel()
+        else:
+            masks = {}
+            for name, s in scores.items():
+                flat = s.flatten()
+                kept = torch.zeros_like(flat)
+                kept[torch.topk(flat, round((1 - sparsity) * flat.numel()), sorted=False).indices] = 1
+                masks[name] = kept.view_as(s)
+    apply_masks(model, masks)
+    return masks
