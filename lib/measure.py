@@ -85,9 +85,13 @@ def count_macs(model: nn.Module, img_size: int = 416) -> dict[str, int]:
 
 
 def storage_bytes(model: nn.Module) -> int:
-    """Bytes of the model file as the study saves it (``lib.models.save_weights``)."""
+    """Bytes of the model file as the study saves it: the compact sparse file
+    (``lib.prune.save_sparse``) for a masked model, else ``lib.models.save_weights``."""
+    from .prune.sparse import save_sparse  # pruning builds on the models; import on use
+
     buffer = io.BytesIO()
-    save_weights(model, buffer)
+    masked = any(hasattr(m, "weight_mask") for m in model.modules())
+    (save_sparse if masked else save_weights)(model, buffer)
     return buffer.getbuffer().nbytes
 
 

@@ -1,12 +1,14 @@
 """The study's model file: a plain dict with the architecture and the float32
 weights (state_dict, BatchNorm buffers included), self-describing so that
-``load_weights`` rebuilds the right detector."""
+``load_weights`` rebuilds the right detector, masks included (torch's
+``weight_orig`` / ``weight_mask`` convention) for a pruned one."""
 from __future__ import annotations
 
 import os
 from typing import BinaryIO
 
 import torch
+from torch.nn.utils import prune
 
 from .head import Detector
 
@@ -27,5 +29,8 @@ def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Dete
     if not isinstance(blob, dict) or "arch" not in blob or "state_dict" not in blob:
         raise ValueError(f"{file}: not a model file of this study (expected keys 'arch' and 'state_dict')")
     model = build(**blob["arch"])
+    for key, mask in blob["state_dict"].items():  # a pruned model: masks first, so its keys exist
+        if key.endswith(".weight_mask"):
+            prune.custom_from_mask(model.get_submodule(key.removesuffix(".weight_mask")), "weight", mask)
     model.load_state_dict(blob["state_dict"])
     return model
