@@ -83,7 +83,12 @@ class RunParams:
         return asdict(self)
 
     def run_hash(self) -> str:
-        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+        return stable_hash(self.to_dict())
+
+
+def stable_hash(values: dict) -> str:
+    """12 hex digits naming a set of parameters (key order does not matter)."""
+    return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _positive_int(name: str, value) -> None:
