@@ -20,7 +20,7 @@ from ..params import RunParams, stable_hash, validate
 from ..train import Callback, Context, train
 from ..train.checkpoint import atomic_save, load_checkpoint
 from .magnitude import SCOPES, check_sparsity, magnitude_prune
-from .masks import apply_masks
+from .masks import apply_masks, plain_state
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,7 @@ class RewindSnapshot(Callback):
 
     def _save(self, ctx: Context) -> None:
         if not self.path.exists():
-            state = {k: v.detach().clone() for k, v in ctx.model.state_dict().items()}
-            atomic_save({"epoch": self.epoch, "state_dict": state}, self.path)
+            atomic_save({"epoch": self.epoch, "state_dict": plain_state(ctx.model)}, self.path)
 
     def on_fit_start(self, ctx: Context) -> None:
         if self.epoch == 0:

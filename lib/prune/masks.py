@@ -52,3 +52,16 @@ def sparsity(masks: dict[str, Tensor]) -> float:
     """Fraction of masked-out weights over all the masks' entries."""
     total = sum(m.numel() for m in masks.values())
     return 1 - sum(int(m.count_nonzero()) for m in masks.values()) / total if total else 0.0
+
+
+def plain_state(model: nn.Module) -> dict[str, Tensor]:
+    """The state_dict an unmasked model would have: masked (``weight_orig``) and
+    parametrised (``parametrizations.weight.original``) weights under their plain
+    names, with their original values; masks and scores left out."""
+    plain = {}
+    for key, value in model.state_dict().items():
+        if key.endswith(".weight_mask") or ".parametrizations.weight.0." in key:
+            continue
+        key = key.replace(".parametrizations.weight.original", ".weight").replace(".weight_orig", ".weight")
+        plain[key] = value.detach().clone()
+    return plain

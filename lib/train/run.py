@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from ..data import DetectionDataset, DetectionIndex, collate, multiscale_sizes, open_split
 from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
-from ..models import build, load_weights
+from ..models import build
 from ..models.anchors import kmeans_anchors
 from ..params import RunParams, validate
 from .callbacks import Callback
@@ -82,10 +82,12 @@ def evaluator(loader: DataLoader, params: RunParams, device) -> Callable:
     return evaluate
 
 
-def test_metrics(run_dir: Path, loader: DataLoader, params: RunParams, device, classes) -> dict:
-    """The best checkpoint on a split: mAP@0.5 per class and mean, mAP@[.5:.95], COCO's size breakdown."""
+def test_metrics(model, run_dir: Path, loader: DataLoader, params: RunParams, device, classes) -> dict:
+    """The best checkpoint, loaded into the live model (whose structure callbacks may have
+    shaped: masks, soft masks), on a split: mAP@0.5 per class and mean, mAP@[.5:.95],
+    COCO's size breakdown."""
     t = params.train
-    model = load_weights(run_dir / BEST, map_location=device).to(device)
+    model.load_state_dict(torch.load(run_dir / BEST, map_location=device, weights_only=True)["state_dict"])
     predictions, targets = predict(model, loader, device, t.conf, t.nms_iou, t.max_det)
     ap50 = average_precision(predictions, targets)
     return {"map50": ap50["map"], "map": average_precision(predictions, targets, COCO_THRESHOLDS)["map"],
@@ -123,7 +125,7 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         metrics = {"params": params.to_dict(), "classes": list(classes), "epochs": len(history),
                    "val_map50": max(h["map50"] for h in history), "history": history,
                    "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in history])),
-                   "test": test_metrics(run_dir, test_loader, params, world.device, classes)}
+                   "test": test_metrics(model, run_dir, test_loader, params, world.device, classes)}
         atomic_write_json(metrics, done)
         return json.loads(done.read_text())  # the same form a finished run returns
     finally:

@@ -1,0 +1,147 @@
+"""Continuous Sparsification (Savarese et al.; the paper's Alg. 2).
+
+Every prunable weight w gets a score s and is used as w * m with the soft mask
+m = sigmoid(beta * s) / sigmoid(s0) (so m = 1 at the start). The loss gains
+lambda * sum(m); the scores train with their own SGD. Within a round beta grows
+each epoch by 200^(1 / (E - 1)), reaching 200 at its last epoch, which pushes m
+toward 0/1. Between rounds beta returns to 1, s <- min(beta * s, s0), and the
+weights are rewound to the round-0 epoch-k snapshot. After the last round the mask
+is binarised, 1[s > 0], and the ticket trains (rewound) with it frozen.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+
+from ..models import Detector
+from ..params import RunParams, override, stable_hash, validate
+from ..train import Callback, Context, train
+from ..train.checkpoint import load_checkpoint
+from .lth import RewindSnapshot, StartFrom
+from .masks import prunable_layers
+
+FINAL_BETA = 200.0
+
+
+@dataclass(frozen=True)
+class CSParams:
+    rounds: int = 1               # the paper: "CS 1 It" (1 x 300 epochs), "CS 3 It" (3 x 100)
+    round_epochs: int = 300       # epochs of each soft-mask round; the ticket trains train.epochs
+    lam: float = 1e-8             # lambda (the paper's text says 1e-5; its code used 1e-8)
+    s0: float = -0.1              # initial score
+    mask_lr: float = 0.1          # the scores' SGD: Nesterov momentum 0.9, no decay
+    rewind_epoch: int = 10
+
+
+def check(cs: CSParams, params: RunParams) -> CSParams:
+    for name in ("rounds", "round_epochs"):
+        if not isinstance(getattr(cs, name), int) or getattr(cs, name) < 1:
+            raise ValueError(f"cs.{name}: expected a positive integer, got {getattr(cs, name)!r}")
+    if cs.lam < 0 or cs.mask_lr <= 0:
+        raise ValueError(f"cs.lam: expected >= 0 and cs.mask_lr > 0, got {cs.lam}, {cs.mask_lr}")
+    if not 0 <= cs.rewind_epoch < min(cs.round_epochs, params.train.epochs):
+        raise ValueError(f"cs.rewind_epoch: expected 0 <= k < the epochs of a round and of the ticket, got {cs.rewind_epoch}")
+    return cs
+
+
+class SoftMask(nn.Module):
+    """Parametrisation: weight -> weight * sigmoid(beta * score) / sigmoid(s0)."""
+
+    def __init__(self, shape: torch.Size, s0: float, scores: Tensor | None = None):
+        super().__init__()
+        self.score = nn.Parameter(torch.full(shape, s0) if scores is None else scores.clone())
+        self.norm = 1 / (1 / (1 + math.exp(-s0)))
+        self.beta = 1.0
+
+    def mask(self) -> Tensor:
+        return torch.sigmoid(self.beta * self.score) * self.norm
+
+    def forward(self, weight: Tensor) -> Tensor:
+        return weight * self.mask()
+
+
+def soft_masks(model: nn.Module) -> dict[str, SoftMask]:
+    return {name: m.parametrizations.weight[0] for name, m in model.named_modules()
+            if parametrize.is_parametrized(m, "weight") and isinstance(m.parametrizations.weight[0], SoftMask)}
+
+
+def beta_at(epoch: int, epochs: int) -> float:
+    """1 at a round's first epoch, FINAL_BETA at its last."""
+    return FINAL_BETA ** (epoch / (epochs - 1)) if epochs > 1 else FINAL_BETA
+
+
+class SoftMasks(Callback):
+    """A round of CS: attaches soft masks (scores from the previous round, or s0),
+    optionally rewinds the weights, schedules beta, adds lambda * sum(m)."""
+
+    name = "cs_masks"
+
+    def __init__(self, cs: CSParams, scores: dict[str, Tensor] | None = None,
+                 weights: dict[str, Tensor] | None = None):
+        self.cs, self.scores, self.weights = cs, scores, weights
+        self.optimizer: torch.optim.Optimizer | None = None
+
+    def on_fit_start(self, ctx: Context) -> None:
+        model: Detector = ctx.model
+        if self.weights is not None:
+            model.load_state_dict(self.weights)  # the rewind, before the masks wrap the weights
+        for name, conv in prunable_layers(model).items():
+            init = None if self.scores is None else self.scores[name].to(conv.weight.device)
+            parametrize.register_parametrization(conv, "weight", SoftMask(conv.weight.shape, self.cs.s0, init))
+        scores = [m.score for m in soft_masks(model).values()]
+        self.optimizer = torch.optim.SGD(scores, lr=self.cs.mask_lr, momentum=0.9, nesterov=True)
+
+    def on_epoch_start(self, ctx: Context) -> None:
+        for m in soft_masks(ctx.model).values():
+            m.beta = beta_at(ctx.epoch, ctx.epochs)
+
+    def extra_loss(self, ctx, images, targets, outputs) -> dict[str, Tensor]:
+        return {"mask_l0": self.cs.lam * sum(m.mask().sum() for m in soft_masks(ctx.model).values())}
+
+    def on_epoch_end(self, ctx: Context) -> None:
+        masks = soft_masks(ctx.model).values()
+        total = sum(m.score.numel() for m in masks)
+        ctx.history[-1]["cs_sparsity"] = sum(int((m.score <= 0).sum()) for m in masks) / total
+        ctx.history[-1]["cs_beta"] = beta_at(ctx.epoch, ctx.epochs)
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.optimizer] if self.optimizer is not None else []
+
+
+def round_result(run_dir: Path, cs: CSParams) -> dict[str, Tensor]:
+    """Scores carried into the next round: min(beta_final * s, s0)."""
+    state = load_checkpoint(run_dir / "last.pt")["model"]
+    suffix = ".parametrizations.weight.0.score"
+    return {k.removesuffix(suffix): torch.clamp(FINAL_BETA * v, max=cs.s0) for k, v in state.items() if k.endswith(suffix)}
+
+
+def final_masks(run_dir: Path) -> dict[str, Tensor]:
+    """The binarised mask 1[s > 0] of a round's last scores."""
+    state = load_checkpoint(run_dir / "last.pt")["model"]
+    suffix = ".parametrizations.weight.0.score"
+    return {k.removesuffix(suffix): (v > 0).float() for k, v in state.items() if k.endswith(suffix)}
+
+
+def run_cs(params: RunParams, cs: CSParams, root: str | Path = "runs", **train_kwargs) -> list[dict]:
+    """All soft-mask rounds, then the ticket; returns their metrics (the ticket's last)."""
+    validate(params)
+    check(cs, params)
+    base = Path(root) / f"cs-{stable_hash({'run': params.to_dict(), 'cs': asdict(cs)})}"
+    snapshot_path = base / "rewind.pt"
+    round_params = override(params, **{"train.epochs": cs.round_epochs})
+    results, scores, weights = [], None, None
+    for r in range(cs.rounds):
+        callbacks = [SoftMasks(cs, scores, weights)]
+        if r == 0:
+            callbacks.append(RewindSnapshot(cs.rewind_epoch, snapshot_path))
+        results.append(train(round_params, base / f"round-{r}", callbacks, **train_kwargs))
+        scores = round_result(base / f"round-{r}", cs)
+        weights = torch.load(snapshot_path, weights_only=True)["state_dict"]
+    masks = final_masks(base / f"round-{cs.rounds - 1}")
+    results.append(train(params, base / "ticket", [StartFrom(weights, masks)], **train_kwargs))
+    return results

@@ -1,0 +1,83 @@
+import pytest
+import torch
+
+from lib.models import build
+from lib.profiles import profile_params
+from lib.prune import prunable_layers
+from lib.prune.cs import FINAL_BETA, CSParams, SoftMask, SoftMasks, beta_at, check, run_cs, soft_masks
+from lib.prune.lth import trained_model
+from lib.prune.masks import get_masks, plain_state, sparsity
+from lib.train import Context
+from lib.train.checkpoint import load_checkpoint
+
+
+def smoke(**overrides):
+    return profile_params("smoke", **{"model.name": "yolov3-tiny", "train.epochs": 2, **overrides})
+
+
+def test_beta_schedule_reaches_200_at_the_last_epoch():
+    assert [round(beta_at(e, 3), 6) for e in range(3)] == [1.0, round(200 ** 0.5, 6), 200.0]
+    assert beta_at(0, 1) == FINAL_BETA
+
+
+def test_soft_masks_start_at_one_and_harden_as_beta_rises():
+    torch.manual_seed(0)
+    soft = SoftMask(torch.Size([1000]), -0.1, torch.randn(1000) * 0.05)
+    assert torch.allclose(SoftMask(torch.Size([3]), -0.1).mask(), torch.ones(3))
+    distance = []
+    for beta in (1.0, 10.0, 200.0):
+        soft.beta = beta
+        unit = soft.mask() / soft.norm  # sigmoid(beta * s) in (0, 1)
+        distance.append(torch.minimum(unit, 1 - unit).mean().item())
+    assert distance[0] > distance[1] > distance[2] and distance[2] < distance[0] / 5
+
+
+def train_scores(lam: float, steps: int = 40) -> torch.Tensor:
+    """Scores after a few steps of the CS objective on one fixed batch."""
+    torch.manual_seed(0)
+    model = build("yolov3-tiny", 2, width=0.25)
+    callback = SoftMasks(CSParams(lam=lam, s0=0.05, mask_lr=0.5))
+    ctx = Context(model, None, torch.device("cpu"), epochs=2)
+    callback.on_fit_start(ctx)
+    x = torch.rand(2, 3, 64, 64)
+    for _ in range(steps):
+        task = sum(o.pow(2).mean() for o in model(x))
+        loss = task + sum(callback.extra_loss(ctx, x, [], None).values())
+        callback.optimizer.zero_grad()
+        loss.backward()
+        callback.optimizer.step()
+    return torch.cat([m.score.detach().flatten() for m in soft_masks(model).values()])
+
+
+def test_a_larger_lambda_gives_a_sparser_mask():
+    weak, strong = train_scores(1e-8), train_scores(1e-3)
+    assert (strong <= 0).float().mean() > (weak <= 0).float().mean() + 0.2
+
+
+@pytest.mark.parametrize("cs,field", [(CSParams(rounds=0), "cs.rounds"), (CSParams(lam=-1), "cs.lam"),
+                                      (CSParams(round_epochs=2, rewind_epoch=2), "cs.rewind_epoch")])
+def test_bad_cs_parameters(cs, field):
+    with pytest.raises(ValueError, match=field):
+        check(cs, smoke())
+
+
+def test_plain_state_of_a_soft_masked_model_has_the_plain_keys():
+    model = build("yolov3-tiny", 2, width=0.125)
+    plain = {k: v.clone() for k, v in model.state_dict().items()}
+    SoftMasks(CSParams()).on_fit_start(Context(model, None, torch.device("cpu"), 2))
+    restored = plain_state(model)
+    assert restored.keys() == plain.keys() and all(torch.equal(restored[k], plain[k]) for k in plain)
+
+
+def test_two_rounds_and_a_ticket_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+    cs = CSParams(rounds=2, round_epochs=2, rewind_epoch=1)
+    results = run_cs(smoke(), cs, tmp_path, log=lambda _: None)
+    assert len(results) == 3 and all("cs_sparsity" in h for r in results[:2] for h in r["history"])
+    base = next(tmp_path.glob("cs-*"))
+    ticket = trained_model(base / "ticket")
+    masks = get_masks(ticket)
+    assert set(masks) == set(prunable_layers(ticket)) and sparsity(masks) > 0.5
+    round1 = load_checkpoint(base / "round-1" / "last.pt")
+    assert round1["history"][-1]["cs_beta"] == FINAL_BETA
+    assert results[-1]["test"]["map50"] >= 0
