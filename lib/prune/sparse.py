@@ -1,15 +1,17 @@
 """A compact file for pruned models, and sparse inference.
 
-Each masked conv weight is stored as its alive values (float32, bitwise) plus the
-cheaper of two position codes, chosen per tensor:
+Each masked conv weight, seen as an (out, in/groups * k * k) matrix, is stored as
+its alive values (float32, bitwise exact: bytes regrouped by significance, then
+deflated) plus the smallest, after deflate, of three position codes:
   bitmask: one bit per weight (numpy.packbits);
-  csr:     the weight as a (out, in/groups * k * k) matrix in CSR, with the
-           narrowest unsigned type that fits the row pointers and the column indices.
+  csr:     row pointers and column indices, each of the narrowest unsigned type that fits;
+  gaps:    row pointers and one byte per alive weight, its distance from the previous one.
 Everything else (BatchNorm, biases, output convs) is stored dense, as it is.
 """
 from __future__ import annotations
 
 import os
+import zlib
 from typing import BinaryIO
 
 import numpy as np
@@ -20,35 +22,75 @@ from torch import Tensor, nn
 from ..models import Detector, build
 from .masks import apply_masks, weight
 
-FORMAT = "compression-study/sparse-v1"
+FORMAT = "compression-study/sparse-v2"
 UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
+GAP_ESCAPE = 255  # in a gap stream a 0 byte means "255 further, no weight yet"
 
 
 def narrowest(max_value: int):
     return next(t for t in UNSIGNED if max_value <= np.iinfo(t).max)
 
 
-def _raw(array: np.ndarray) -> Tensor:
-    """Bytes of an array as a uint8 tensor (torch.save stores them as they are)."""
-    return torch.from_numpy(np.ascontiguousarray(array).view(np.uint8).copy())
+def pack(array: np.ndarray) -> Tensor:
+    """An array's bytes, deflated, as a uint8 tensor."""
+    return torch.frombuffer(bytearray(zlib.compress(np.ascontiguousarray(array).tobytes(), 6)), dtype=torch.uint8)
+
+
+def unpack(blob: Tensor, dtype) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(blob.numpy().tobytes()), dtype=dtype)
+
+
+def pack_values(values: np.ndarray) -> Tensor:
+    """float32 values with their bytes regrouped by significance (sign/exponent bytes
+    together), then deflated: lossless, and much smaller than raw floats."""
+    return pack(values.astype(np.float32).view(np.uint8).reshape(-1, 4).T)
+
+
+def unpack_values(blob: Tensor) -> np.ndarray:
+    return unpack(blob, np.uint8).reshape(4, -1).T.copy().view(np.float32).ravel()
+
+
+def gap_stream(mask: np.ndarray) -> np.ndarray:
+    """Per row, the distance from the previous alive column (from -1 at a row's start),
+    one byte each; distances over 255 are preceded by 0-escapes worth 255 each."""
+    rows, cols = np.nonzero(mask)
+    gaps = np.diff(cols, prepend=-1)
+    first = np.r_[True, rows[1:] != rows[:-1]]
+    gaps[first] = cols[first] + 1
+    escapes = (gaps - 1) // GAP_ESCAPE
+    stream = np.zeros(int((escapes + 1).sum()), np.uint8)
+    stream[np.cumsum(escapes + 1) - 1] = gaps - GAP_ESCAPE * escapes
+    return stream
+
+
+def gap_columns(stream: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Inverse of gap_stream: the column of every alive weight, row-major."""
+    step = np.where(stream == 0, GAP_ESCAPE, stream).astype(np.int64)
+    at_entry = np.cumsum(step)[stream != 0]                      # running position at each weight
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    row_start = indptr[rows]
+    base = np.where(row_start > 0, at_entry[np.maximum(row_start - 1, 0)], 0)
+    return at_entry - base - 1
+
+
+def position_codes(mask: np.ndarray) -> dict[str, dict[str, Tensor]]:
+    """The three ways to store where the alive weights are, each deflated."""
+    counts = mask.sum(1)
+    indptr = np.r_[0, np.cumsum(counts)].astype(narrowest(int(counts.sum())))
+    columns = np.nonzero(mask)[1].astype(narrowest(max(mask.shape[1] - 1, 0)))
+    return {"bitmask": {"bits": pack(np.packbits(mask))},
+            "csr": {"indptr": pack(indptr), "indices": pack(columns)},
+            "gaps": {"indptr": pack(indptr), "gaps": pack(gap_stream(mask))}}
 
 
 def encode(w: Tensor, mask: Tensor) -> dict:
-    """Alive values of ``w`` and the smaller position code of ``mask``."""
+    """Alive values of ``w`` and the smallest position code of ``mask``."""
     rows = w.shape[0]
     m = mask.detach().cpu().numpy().reshape(rows, -1).astype(bool)
-    values = w.detach().cpu().numpy().reshape(rows, -1)[m].astype(np.float32)
-    nnz, cols = len(values), m.shape[1]
-    ptr_t, idx_t = narrowest(nnz), narrowest(max(cols - 1, 0))
-    bitmask_bytes = (m.size + 7) // 8
-    csr_bytes = (rows + 1) * np.dtype(ptr_t).itemsize + nnz * np.dtype(idx_t).itemsize
-    entry = {"shape": tuple(w.shape), "values": torch.from_numpy(values)}
-    if bitmask_bytes <= csr_bytes:
-        return {**entry, "code": "bitmask", "bits": _raw(np.packbits(m))}
-    indptr = np.concatenate(([0], np.cumsum(m.sum(1)))).astype(ptr_t)
-    indices = np.nonzero(m)[1].astype(idx_t)
-    return {**entry, "code": "csr", "indptr": _raw(indptr), "ptr_dtype": np.dtype(ptr_t).name,
-            "indices": _raw(indices), "idx_dtype": np.dtype(idx_t).name}
+    codes = position_codes(m)
+    code = min(codes, key=lambda c: sum(t.numel() for t in codes[c].values()))
+    return {"shape": tuple(w.shape), "values": pack_values(w.detach().cpu().numpy().reshape(rows, -1)[m]),
+            "code": code, "nnz": int(m.sum()), **codes[code]}
 
 
 def decode(entry: dict) -> tuple[Tensor, Tensor]:
@@ -56,14 +98,15 @@ def decode(entry: dict) -> tuple[Tensor, Tensor]:
     shape = entry["shape"]
     rows, size = shape[0], int(np.prod(shape))
     if entry["code"] == "bitmask":
-        m = np.unpackbits(entry["bits"].numpy(), count=size).astype(bool).reshape(rows, -1)
+        m = np.unpackbits(unpack(entry["bits"], np.uint8), count=size).astype(bool).reshape(rows, -1)
     else:
-        indptr = entry["indptr"].numpy().view(entry["ptr_dtype"]).astype(np.int64)
-        indices = entry["indices"].numpy().view(entry["idx_dtype"]).astype(np.int64)
+        indptr = unpack(entry["indptr"], narrowest(entry["nnz"])).astype(np.int64)
+        cols = (unpack(entry["indices"], narrowest(max(size // rows - 1, 0))).astype(np.int64)
+                if entry["code"] == "csr" else gap_columns(unpack(entry["gaps"], np.uint8), indptr))
         m = np.zeros((rows, size // rows), bool)
-        m[np.repeat(np.arange(rows), np.diff(indptr)), indices] = True
+        m[np.repeat(np.arange(rows), np.diff(indptr)), cols] = True
     dense = np.zeros(m.shape, np.float32)
-    dense[m] = entry["values"].numpy()
+    dense[m] = unpack_values(entry["values"])
     return torch.from_numpy(dense).view(shape), torch.from_numpy(m.astype(np.float32)).view(shape)
 
 
