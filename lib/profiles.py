@@ -2,7 +2,7 @@
 (which are the paper's scheme); the chapters and the study runner take it by name.
 
 - smoke: seconds per run, for the tests.
-- cpu:   the built-in datasets on a 2-core CPU (``make book``).
+- cpu:   the built-in datasets on a 2-core CPU (``make book``): narrow, small, Adam.
 - paper: the paper's scheme at width 1.0 (a GPU; VOC/ExDark from your paths).
 """
 from __future__ import annotations
@@ -17,11 +17,15 @@ PROFILES: dict[str, dict] = {
         "train.epochs": 2, "train.batch_size": 8, "train.nominal_batch": 8,
         "train.warmup_epochs": 0.5, "train.warmup_min_iters": 0,
     },
+    # Calibrated on 2 cores: with the paper's SGD at lr 0.01, YOLOv3 at this scale reached
+    # mAP@0.5 0.06 after 13 epochs; ultralytics' Adam option (beta1 = momentum) learns
+    # fast enough to pass 0.5 within the budget. Accumulating to 64 left too few steps.
     "cpu": {
         "data.builtin_size": 256, "data.builtin_train": 800, "data.builtin_val": 100, "data.builtin_test": 200,
-        "data.img_size": 256, "data.multiscale": (192, 320),
+        "data.img_size": 192, "data.multiscale": (160, 224),
         "model.width": 0.25,
-        "train.epochs": 30, "train.batch_size": 16, "train.nominal_batch": 16,
+        "train.epochs": 40, "train.batch_size": 16, "train.nominal_batch": 16,
+        "train.optimizer": "adam", "train.lr0": 0.001,
         "train.warmup_epochs": 1.0, "train.warmup_min_iters": 0,
     },
     "paper": {"data.dataset": "voc"},

@@ -1,5 +1,9 @@
-"""Pruning: masks on conv weights, magnitude pruning (global or per layer)."""
+"""Pruning: masks on conv weights, magnitude pruning (global or per layer), lottery
+tickets (``lth``), continuous sparsification (``cs``) and the compact sparse file
+with sparse inference (``sparse``)."""
 from .magnitude import SCOPES, magnitude_prune
-from .masks import apply_masks, get_masks, prunable_layers, sparsity
+from .masks import apply_masks, get_masks, layer_table, prunable_layers, sparsity
+from .sparse import load_sparse, save_sparse, to_sparse_inference
 
-__all__ = ["SCOPES", "apply_masks", "get_masks", "magnitude_prune", "prunable_layers", "sparsity"]
+__all__ = ["SCOPES", "apply_masks", "get_masks", "layer_table", "load_sparse", "magnitude_prune", "prunable_layers",
+           "save_sparse", "sparsity", "to_sparse_inference"]

@@ -44,7 +44,7 @@ def check(lth: LTHParams, params: RunParams) -> LTHParams:
         raise ValueError(f"lth.scope: expected one of {SCOPES}, got {lth.scope!r}")
     if lth.rate is not None:
         check_sparsity(lth.rate, "lth.rate")
-    if lth.rounds is None and lth.rate is None or lth.rounds is not None and lth.rounds < 1:
+    if (lth.rounds is None and lth.rate is None) or (lth.rounds is not None and lth.rounds < 1):
         raise ValueError(f"lth.rounds: expected a positive number of rounds, or a rate, got {lth.rounds!r}")
     if lth.rounds and lth.rate and not math.isclose((1 - lth.rate) ** lth.rounds, 1 - lth.target_sparsity):
         raise ValueError(f"lth: {lth.rounds} rounds at rate {lth.rate} reach sparsity "

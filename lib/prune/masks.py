@@ -65,3 +65,14 @@ def plain_state(model: nn.Module) -> dict[str, Tensor]:
         key = key.replace(".parametrizations.weight.original", ".weight").replace(".weight_orig", ".weight")
         plain[key] = value.detach().clone()
     return plain
+
+
+def layer_table(model: nn.Module) -> list[dict]:
+    """One row per masked layer: name, weight shape, alive and total weights, sparsity."""
+    rows = []
+    for name, module in model.named_modules():
+        if hasattr(module, "weight_mask"):
+            alive, total = int(module.weight_mask.count_nonzero()), module.weight_mask.numel()
+            rows.append({"layer": name, "shape": tuple(module.weight_mask.shape), "alive": alive, "total": total,
+                         "sparsity": 1 - alive / total})
+    return rows

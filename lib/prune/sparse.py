@@ -11,6 +11,7 @@ Everything else (BatchNorm, biases, output convs) is stored dense, as it is.
 from __future__ import annotations
 
 import os
+import warnings
 import zlib
 from typing import BinaryIO
 
@@ -143,7 +144,9 @@ class SparseConv2d(nn.Module):
         if conv.groups != 1:
             raise ValueError("SparseConv2d: grouped convolutions are not supported")
         w = weight(conv).detach()
-        self.weight = w.reshape(w.shape[0], -1).to_sparse_csr()
+        with warnings.catch_warnings():  # torch calls its sparse CSR support "beta" on every conversion
+            warnings.simplefilter("ignore", UserWarning)
+            self.weight = w.reshape(w.shape[0], -1).to_sparse_csr()
         self.bias = None if conv.bias is None else conv.bias.detach()
         self.out_channels, self.kernel_size = w.shape[0], conv.kernel_size
         self.stride, self.padding, self.dilation = conv.stride, conv.padding, conv.dilation

@@ -51,7 +51,7 @@ def same_params(saved: dict, params: RunParams) -> bool:
 
 def restore(loop: Loop, optimizer, callbacks: list[Callback], path: Path) -> dict:
     state = load_checkpoint(path)
-    if state.get("arch", {}).get("name") != loop.model.arch["name"] or state["arch"] != loop.model.arch:
+    if state.get("arch") != loop.model.arch:
         raise ParamError(f"{path}: checkpoint of model {state.get('arch')}, not of {loop.model.arch}")
     if not same_params(state["params"], loop.params):
         raise ParamError(f"{path}: checkpoint of a run with other parameters; use another run folder")

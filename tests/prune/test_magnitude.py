@@ -3,7 +3,7 @@ import torch
 
 from lib.measure import count_macs, count_nonzero_params, count_params
 from lib.models import build
-from lib.prune import apply_masks, get_masks, magnitude_prune, prunable_layers, sparsity
+from lib.prune import apply_masks, get_masks, layer_table, magnitude_prune, prunable_layers, sparsity
 from lib.paper import paper_table
 
 PRUNABLE_YOLOV3 = 61_438_816  # STUDY.md §4, 20 classes
@@ -78,3 +78,14 @@ def test_a_mask_that_does_not_match_the_model_is_refused():
         apply_masks(model, {"layers.999": torch.ones(1)})
     with pytest.raises(ValueError, match="only 0 and 1"):
         apply_masks(model, {name: torch.full_like(layer.weight, 0.5)})
+
+
+def test_layer_table_reports_every_masked_layer():
+    torch.manual_seed(2)
+    model = build("yolov3-tiny", 3, width=0.25)
+    masks = magnitude_prune(model, 0.6, "global")
+    table = layer_table(model)
+    assert [r["layer"] for r in table] == list(masks)
+    assert sum(r["alive"] for r in table) == sum(int(m.sum()) for m in masks.values())
+    assert all(r["sparsity"] == pytest.approx(1 - r["alive"] / r["total"]) for r in table)
+    assert len({round(r["sparsity"], 2) for r in table}) > 1  # global scope: layers differ
