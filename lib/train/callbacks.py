@@ -41,6 +41,10 @@ class Callback:
         """Named loss terms added to the detection loss for this batch."""
         return {}
 
+    def detection_weight(self, ctx: Context) -> float:
+        """Factor on the detection loss for this batch (e.g. 0.05 in GAN distillation's adversarial phase)."""
+        return 1.0
+
     def on_step_end(self, ctx: Context) -> None:
         """After each optimiser step (e.g. re-apply masks)."""
 

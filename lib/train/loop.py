@@ -83,6 +83,9 @@ def train_one_epoch(loop: Loop, ctx: Context, optimizer, schedule: Schedule, cal
             images, targets = resize_batch(images, targets, int(size))
         outputs = loop.train_model(images)
         loss, parts = loop.loss_fn(outputs, targets, warmup)
+        weight = math.prod(cb.detection_weight(ctx) for cb in callbacks)
+        if weight != 1.0:
+            loss, parts = loss * weight, {k: v * weight for k, v in parts.items()}
         for cb in callbacks:
             for name, term in cb.extra_loss(ctx, images, targets, outputs).items():
                 loss, parts[name] = loss + term, float(term.detach())

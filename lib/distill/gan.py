@@ -1,0 +1,111 @@
+"""GAN-based distillation (Wang et al. 2020) for YOLO students.
+
+One discriminator per scale tells the teacher's raw output maps (real) from the
+student's (fake). For the first 2/3 of the epochs the student is also a generator:
+its loss gains the adversarial term (its maps judged real; gradients reach the
+student, unlike the authors' script, which detached them) and the detection loss
+is scaled by 0.05. The last 1/3 trains a plain detector. Labels are smoothed
+(real U(0.7, 1), fake U(0, 0.3)) and swapped 5% of the time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..models import Detector
+from ..train import Callback, Context
+
+WIDTHS = (256, 512, 256, 128, 64)
+
+
+@dataclass(frozen=True)
+class GANParams:
+    adversarial_fraction: float = 2 / 3
+    detection_weight: float = 0.05   # on the detection loss during the adversarial phase
+    lr: float = 0.01                 # the discriminators' SGD
+    real: tuple[float, float] = (0.7, 1.0)
+    fake: tuple[float, float] = (0.0, 0.3)
+    swap: float = 0.05
+
+
+def discriminator(channels: int) -> nn.Sequential:
+    """5 x (1x1 conv, BN, LeakyReLU) C->256->512->256->128->64, 7x7 pool, FC 3136->1024->128->1."""
+    layers, c = [], channels
+    for width in WIDTHS:
+        layers += [nn.Conv2d(c, width, 1), nn.BatchNorm2d(width), nn.LeakyReLU(0.1)]
+        c = width
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(7), nn.Flatten(), nn.Linear(64 * 49, 1024), nn.LeakyReLU(0.1),
+                         nn.Linear(1024, 128), nn.LeakyReLU(0.1), nn.Linear(128, 1))
+
+
+class GANKD(Callback):
+    name = "kd_gan"
+
+    def __init__(self, teacher: Detector, gan: GANParams, seed: int = 0):
+        self.teacher, self.gan, self.seed = teacher, gan, seed
+        self.discriminators = nn.ModuleList()
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.d_losses: list[float] = []
+
+    def on_fit_start(self, ctx: Context) -> None:
+        self.teacher.to(ctx.device)
+        channels = [conv.out_channels for conv in ctx.model.output_convs()]
+        self.discriminators = nn.ModuleList(discriminator(c) for c in channels).to(ctx.device)
+        self.optimizer = torch.optim.SGD(self.discriminators.parameters(), lr=self.gan.lr)
+
+    def adversarial(self, ctx: Context) -> bool:
+        return ctx.epoch < round(self.gan.adversarial_fraction * ctx.epochs)
+
+    def detection_weight(self, ctx: Context) -> float:
+        return self.gan.detection_weight if self.adversarial(ctx) else 1.0
+
+    def labels(self, ctx: Context, n: int, device) -> tuple[Tensor, Tensor]:
+        """Smoothed real and fake labels, swapped with probability ``swap``; a function of (seed, iteration)."""
+        rng = np.random.default_rng([self.seed, ctx.iteration])
+        real, fake = rng.uniform(*self.gan.real, n), rng.uniform(*self.gan.fake, n)
+        if rng.random() < self.gan.swap:
+            real, fake = fake, real
+        as_tensor = lambda v: torch.tensor(v, dtype=torch.float32, device=device)[:, None]  # noqa: E731
+        return as_tensor(real), as_tensor(fake)
+
+    def discriminator_step(self, ctx: Context, teacher_maps: list[Tensor], student_maps: list[Tensor]) -> float:
+        real, fake = self.labels(ctx, len(teacher_maps[0]), teacher_maps[0].device)
+        loss = sum(F.binary_cross_entropy_with_logits(d(t), real) + F.binary_cross_entropy_with_logits(d(s.detach()), fake)
+                   for d, t, s in zip(self.discriminators, teacher_maps, student_maps))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)  # the generator's backward must not leave grads to reuse
+        return float(loss.detach())
+
+    def generator_loss(self, student_maps: list[Tensor]) -> Tensor:
+        """The student's maps judged real: gradients flow into the student."""
+        return sum(F.binary_cross_entropy_with_logits(d(s), torch.ones(len(s), 1, device=s.device))
+                   for d, s in zip(self.discriminators, student_maps))
+
+    def extra_loss(self, ctx, images, targets, outputs) -> dict[str, Tensor]:
+        if not self.adversarial(ctx):
+            return {}
+        with torch.no_grad():
+            teacher_maps = self.teacher(images)
+        self.discriminators.train()
+        self.d_losses.append(self.discriminator_step(ctx, teacher_maps, outputs))
+        return {"gan_g": self.generator_loss(outputs)}
+
+    def on_epoch_end(self, ctx: Context) -> None:
+        if self.d_losses:
+            ctx.history[-1]["gan_d"] = float(np.mean(self.d_losses))
+        self.d_losses = []
+
+    def state_dict(self) -> dict:
+        return {"discriminators": self.discriminators.state_dict(),
+                "optimizer": self.optimizer.state_dict() if self.optimizer else None}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state:
+            self.discriminators.load_state_dict(state["discriminators"])
+            self.optimizer.load_state_dict(state["optimizer"])

@@ -1,0 +1,148 @@
+"""Classical knowledge distillation for detectors (Chen et al. 2017), as the paper
+applied it to YOLO students (Nano, Mobile with LeakyReLU) taught by YOLOv3.
+
+Per batch, with the frozen teacher's raw maps at the same cells and anchors:
+  class: mu * hard + (1 - mu) * soft, soft = BCE against the teacher's class probabilities;
+  box:   the student's GIoU loss, plus nu * the teacher-bounded term: the student's
+         (1 - GIoU) wherever it exceeds the teacher's by more than the margin, else 0;
+  hint:  L1 between a teacher feature (Darknet layer) and the student's feature at the
+         same resolution passed through a 1x1 conv + LeakyReLU hint layer.
+The detection loss already holds the hard class term, so the callback adds
+(1 - mu) * (soft - hard), the bounded term and the hints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchvision.ops import box_convert, generalized_box_iou_loss
+
+from ..models import Detector, capture
+from ..models.head import split_map
+from ..train import Callback, Context
+from ..train.loss import LossGains, YoloLoss, flatten_targets
+
+# Teacher Darknet layer -> the student tap at the same resolution (STUDY.md §4).
+STUDENT_TAPS = {
+    "yolo-nano": {36: "pep7", 61: "pep15", 79: "conv5", 91: "conv7"},
+    "yolov3-mobile": {36: "36", 61: "61", 79: "79", 91: "91"},
+}
+PAPER_HINTS = {"fts 79": (79,), "fts 36, 61": (36, 61), "fts 91": (91,), "fts 36, 91": (36, 91),
+               "fts 61, 91": (61, 91)}
+
+
+@dataclass(frozen=True)
+class KDParams:
+    hints: tuple[int, ...] = (79,)  # teacher Darknet layers; the paper's: 79 / 36,61 / 91 / 36,91 / 61,91
+    mu: float = 0.7
+    nu: float = 0.5
+    margin: float = 0.0
+    hint_weight: float = 1.0
+
+
+def hint_pairs(student: Detector, hints: tuple[int, ...]) -> list[tuple[str, str]]:
+    """(teacher layer, student tap) names for the requested teacher layers."""
+    name = student.arch["name"]
+    if name not in STUDENT_TAPS:
+        raise ValueError(f"student: hints are defined for {sorted(STUDENT_TAPS)}, not {name!r}")
+    unknown = [h for h in hints if h not in STUDENT_TAPS[name]]
+    if unknown:
+        raise ValueError(f"kd.hints: teacher layers {unknown} have no student tap; expected some of {sorted(STUDENT_TAPS[name])}")
+    return [(str(h), STUDENT_TAPS[name][h]) for h in hints]
+
+
+@torch.no_grad()
+def feature_shapes(teacher: Detector, student: Detector, pairs: list[tuple[str, str]], img_size: int):
+    """[(teacher (C, H, W), student (C, H, W))] per pair for one img_size image;
+    a pair whose spatial sizes differ is an error naming both layers."""
+    device = next(student.parameters()).device
+    x = torch.zeros(1, 3, img_size, img_size, device=device)
+    modes = teacher.training, student.training
+    teacher.eval(), student.eval()
+    with capture(teacher, [t for t, _ in pairs]) as tf, capture(student, [s for _, s in pairs]) as sf:
+        teacher(x), student(x)
+    teacher.train(modes[0]), student.train(modes[1])
+    shapes = [(tuple(tf[t].shape[1:]), tuple(sf[s].shape[1:])) for t, s in pairs]
+    for (t, s), (ts, ss) in zip(pairs, shapes):
+        if ts[1:] != ss[1:]:
+            raise ValueError(f"hint pair: teacher layer {t} is {ts[1]}x{ts[2]} but student layer {s} is "
+                             f"{ss[1]}x{ss[2]} at {img_size}; pair layers of the same resolution")
+    return shapes
+
+
+def hint_layer(student_channels: int, teacher_channels: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(student_channels, teacher_channels, 1), nn.LeakyReLU(0.1))
+
+
+def bounded_box_term(student_loss: Tensor, teacher_loss: Tensor, margin: float) -> Tensor:
+    """Mean of the student's box loss where it exceeds the teacher's + margin (else 0)."""
+    return torch.where(student_loss > teacher_loss + margin, student_loss, torch.zeros_like(student_loss)).mean()
+
+
+class HintKD(Callback):
+    """Classical KD as a training callback (student = the model being trained)."""
+
+    name = "kd_hints"
+
+    def __init__(self, teacher: Detector, kd: KDParams, gains: LossGains, img_size: int, lr: float):
+        self.teacher, self.kd, self.gains, self.img_size, self.lr = teacher, kd, gains, img_size, lr
+        self.hints = nn.ModuleList()
+        self.optimizer: torch.optim.Optimizer | None = None
+        self._student_features: dict[str, Tensor] = {}
+
+    def on_fit_start(self, ctx: Context) -> None:
+        student = ctx.model
+        self.teacher.to(ctx.device)
+        self.loss_fn = YoloLoss(student, self.gains)
+        if (self.teacher.num_classes, self.teacher.anchors.tolist()) != (student.num_classes, student.anchors.tolist()):
+            raise ValueError("teacher: its classes and anchors must be the student's (train both on the same data)")
+        self.pairs = hint_pairs(student, self.kd.hints)
+        shapes = feature_shapes(self.teacher, student, self.pairs, self.img_size)
+        self.hints = nn.ModuleList(hint_layer(s[0], t[0]) for t, s in shapes).to(ctx.device)
+        self.optimizer = torch.optim.Adam(self.hints.parameters(), lr=self.lr)
+        for _, tap in self.pairs:  # keep the student's tapped features of every training forward
+            student.tap_modules()[tap].register_forward_hook(
+                lambda _m, _i, out, key=tap: self._student_features.__setitem__(key, out))
+
+    def extra_loss(self, ctx, images, targets, outputs) -> dict[str, Tensor]:
+        with torch.no_grad(), capture(self.teacher, [t for t, _ in self.pairs]) as teacher_features:
+            teacher_maps = self.teacher(images)
+        terms = {**self.distillation_terms(outputs, teacher_maps, targets)}
+        hint = sum(F.l1_loss(layer(self._student_features[s]), teacher_features[t])
+                   for layer, (t, s) in zip(self.hints, self.pairs))
+        terms["kd_hint"] = self.kd.hint_weight * hint * (len(targets) / self.loss_fn.gains.nominal_batch)
+        return terms
+
+    def distillation_terms(self, student_maps, teacher_maps, targets) -> dict[str, Tensor]:
+        """(1 - mu) * (soft - hard) class term and nu * teacher-bounded box term, with the YOLO gains."""
+        g, kd = self.loss_fn.gains, self.kd
+        truth = flatten_targets(targets, student_maps[0].device)
+        cls_term = box_term = student_maps[0].sum() * 0
+        for scale, (s_raw, t_raw) in enumerate(zip(student_maps, teacher_maps)):
+            ps, pt = split_map(s_raw), split_map(t_raw)
+            (b, a, gy, gx), target_box, anchor, cls = self.loss_fn.assign(ps.shape, scale, truth)
+            if not len(b):
+                continue
+            s_cells, t_cells = ps[b, a, gy, gx], pt[b, a, gy, gx]
+            hard = F.binary_cross_entropy_with_logits(s_cells[:, 5:], F.one_hot(cls, ps.shape[-1] - 5).to(ps.dtype))
+            soft = F.binary_cross_entropy_with_logits(s_cells[:, 5:], t_cells[:, 5:].sigmoid())
+            cls_term = cls_term + (1 - kd.mu) * (soft - hard)
+            target_xyxy = box_convert(target_box, "cxcywh", "xyxy")
+            box_losses = [generalized_box_iou_loss(box_convert(torch.cat((c[:, :2].sigmoid(), c[:, 2:4].exp().clamp(max=1e3)
+                                                                          * anchor), 1), "cxcywh", "xyxy"), target_xyxy)
+                          for c in (s_cells, t_cells)]
+            box_term = box_term + bounded_box_term(box_losses[0], box_losses[1].detach(), kd.margin)
+        scale = len(targets) / g.nominal_batch
+        return {"kd_cls": g.cls * cls_term * scale, "kd_box": g.giou * kd.nu * box_term * scale}
+
+    def optimizers(self) -> list[torch.optim.Optimizer]:
+        return [self.optimizer] if self.optimizer is not None else []
+
+    def state_dict(self) -> dict:
+        return {"hints": self.hints.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state:
+            self.hints.load_state_dict(state["hints"])
