@@ -53,8 +53,9 @@ class Probe(Callback):
 
 
 def smoke_params():
+    # no burn-in, so every step accumulates exactly nominal / batch = 2 batches
     return profile_params("smoke", **{"model.name": "yolov3-tiny", "train.epochs": 2, "train.batch_size": 4,
-                                      "train.nominal_batch": 8})
+                                      "train.nominal_batch": 8, "train.warmup_epochs": 0.0})
 
 
 def test_callbacks_add_loss_terms_step_their_optimisers_and_persist(tmp_path, monkeypatch):
