@@ -21,6 +21,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 book: $(STAMP)
+	@test -f lib/study/__main__.py || { echo "make book: the study runner (lib.study) and the book are not built yet (README, Status)"; exit 2; }
 	$(PY) -m lib.study --profile $(PROFILE)
 	$(VENV)/bin/jupyter-book build -W --keep-going .
 
