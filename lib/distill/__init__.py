@@ -32,8 +32,7 @@ def run_kd(params: RunParams, teacher_path: str | Path, method: KDParams | GANPa
     if isinstance(method, GANParams):
         callback = GANKD(teacher, method, t.seed)
     else:
-        gains = LossGains(t.giou_gain, t.cls_gain, t.obj_gain, t.iou_t, t.nominal_batch)
-        callback = HintKD(teacher, method, gains, params.data.img_size, t.lr(params.model.name))
+        callback = HintKD(teacher, method, LossGains.of(t), params.data.img_size, t.lr(params.model.name))
     key = stable_hash({"run": params.to_dict(), "method": type(method).__name__, "kd": asdict(method),
                        "teacher": str(Path(teacher_path).resolve())})
     return train(params, Path(root) / f"kd-{params.model.name}-{key}", [callback], **train_kwargs)

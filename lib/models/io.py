@@ -23,14 +23,19 @@ def save_weights(model: Detector, file: str | os.PathLike | BinaryIO) -> None:
 
 
 def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Detector:
-    from . import build  # the registry imports this module's siblings
-
     blob = torch.load(file, map_location=map_location, weights_only=True)
     if not isinstance(blob, dict) or "arch" not in blob or "state_dict" not in blob:
         raise ValueError(f"{file}: not a model file of this study (expected keys 'arch' and 'state_dict')")
-    model = build(**blob["arch"])
-    for key, mask in blob["state_dict"].items():  # a pruned model: masks first, so its keys exist
+    return from_state(blob["arch"], blob["state_dict"])
+
+
+def from_state(arch: dict, state_dict: dict) -> Detector:
+    """Build ``arch`` and load ``state_dict`` into it, attaching its masks first if it has any."""
+    from . import build  # the registry imports this module's siblings
+
+    model = build(**arch)
+    for key, mask in state_dict.items():
         if key.endswith(".weight_mask"):
             prune.custom_from_mask(model.get_submodule(key.removesuffix(".weight_mask")), "weight", mask)
-    model.load_state_dict(blob["state_dict"])
+    model.load_state_dict(state_dict)
     return model

@@ -113,18 +113,21 @@ class SoftMasks(Callback):
         return [self.optimizer] if self.optimizer is not None else []
 
 
-def round_result(run_dir: Path, cs: CSParams) -> dict[str, Tensor]:
-    """Scores carried into the next round: min(beta_final * s, s0)."""
-    state = load_checkpoint(run_dir / "last.pt")["model"]
+def last_scores(run_dir: Path) -> dict[str, Tensor]:
+    """A round's final scores, by layer name."""
     suffix = ".parametrizations.weight.0.score"
-    return {k.removesuffix(suffix): torch.clamp(FINAL_BETA * v, max=cs.s0) for k, v in state.items() if k.endswith(suffix)}
+    state = load_checkpoint(run_dir / "last.pt")["model"]
+    return {k.removesuffix(suffix): v for k, v in state.items() if k.endswith(suffix)}
+
+
+def carried_scores(run_dir: Path, cs: CSParams) -> dict[str, Tensor]:
+    """Scores carried into the next round: min(beta_final * s, s0)."""
+    return {k: torch.clamp(FINAL_BETA * v, max=cs.s0) for k, v in last_scores(run_dir).items()}
 
 
 def final_masks(run_dir: Path) -> dict[str, Tensor]:
     """The binarised mask 1[s > 0] of a round's last scores."""
-    state = load_checkpoint(run_dir / "last.pt")["model"]
-    suffix = ".parametrizations.weight.0.score"
-    return {k.removesuffix(suffix): (v > 0).float() for k, v in state.items() if k.endswith(suffix)}
+    return {k: (v > 0).float() for k, v in last_scores(run_dir).items()}
 
 
 def run_cs(params: RunParams, cs: CSParams, root: str | Path = "runs", **train_kwargs) -> list[dict]:
@@ -140,7 +143,7 @@ def run_cs(params: RunParams, cs: CSParams, root: str | Path = "runs", **train_k
         if r == 0:
             callbacks.append(RewindSnapshot(cs.rewind_epoch, snapshot_path))
         results.append(train(round_params, base / f"round-{r}", callbacks, **train_kwargs))
-        scores = round_result(base / f"round-{r}", cs)
+        scores = carried_scores(base / f"round-{r}", cs)
         weights = torch.load(snapshot_path, weights_only=True)["state_dict"]
     masks = final_masks(base / f"round-{cs.rounds - 1}")
     results.append(train(params, base / "ticket", [StartFrom(weights, masks)], **train_kwargs))

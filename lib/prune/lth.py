@@ -15,7 +15,8 @@ from pathlib import Path
 
 import torch
 
-from ..models import Detector, build
+from ..models import Detector
+from ..models.io import from_state
 from ..params import RunParams, stable_hash, validate
 from ..train import Callback, Context, train
 from ..train.checkpoint import atomic_save, load_checkpoint
@@ -99,12 +100,7 @@ class StartFrom(Callback):
 def trained_model(run_dir: Path) -> Detector:
     """The last weights of a round (masked if it was)."""
     state = load_checkpoint(run_dir / "last.pt")
-    model = build(**state["arch"])
-    masks = {k.removesuffix(".weight_mask"): v for k, v in state["model"].items() if k.endswith(".weight_mask")}
-    if masks:
-        apply_masks(model, masks)
-    model.load_state_dict(state["model"])
-    return model
+    return from_state(state["arch"], state["model"])
 
 
 def run_lth(params: RunParams, lth: LTHParams, root: str | Path = "runs", **train_kwargs) -> list[dict]:

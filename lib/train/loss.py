@@ -18,6 +18,7 @@ from torch import Tensor
 from torchvision.ops import box_convert, generalized_box_iou_loss
 
 from ..models.head import Detector, split_map
+from ..params import TrainParams
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,10 @@ class LossGains:
     obj: float = 64.3
     iou_t: float = 0.225
     nominal_batch: int = 64
+
+    @classmethod
+    def of(cls, t: TrainParams) -> "LossGains":
+        return cls(t.giou_gain, t.cls_gain, t.obj_gain, t.iou_t, t.nominal_batch)
 
 
 def wh_iou(anchors: Tensor, wh: Tensor) -> Tensor:

@@ -102,8 +102,10 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
     validate(params)
     run_dir = Path(run_dir) if run_dir else default_run_dir(params)
     done = run_dir / METRICS
-    if done.exists() and same_params(json.loads(done.read_text())["params"], params):
-        return json.loads(done.read_text())
+    if done.exists():
+        finished = json.loads(done.read_text())
+        if same_params(finished["params"], params):
+            return finished
     world = setup(device)
     try:
         data = open_data(params)  # every split validated before any model is built
@@ -111,8 +113,7 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         seed_everything(params.train.seed)
         m = params.model
         model = build(m.name, len(classes), m.width, m.activation, dataset_anchors(params, data["train"])).to(world.device)
-        t = params.train
-        loss_fn = YoloLoss(model, LossGains(t.giou_gain, t.cls_gain, t.obj_gain, t.iou_t, t.nominal_batch))
+        loss_fn = YoloLoss(model, LossGains.of(params.train))
         loop = Loop(params, model, DistributedDataParallel(model) if world.size > 1 else model, loss_fn,
                     make_loader(data["train"], params, world, True, workers),
                     evaluator(make_loader(data["val"], params, world, False, workers), params, world.device),
