@@ -1,0 +1,77 @@
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from lib.study import Run, execute, in_order, result_path
+
+TEMPLATES = {
+    # square: y = x * x, refusing negative x (the failing case)
+    "square": ("x = 1\nresult_path = ''\ninputs = []",
+               "import json\nassert x >= 0, f'x must be >= 0, got {x}'\njson.dump({'y': x * x}, open(result_path, 'w'))"),
+    # total: the sum of its inputs' y
+    "total": ("result_path = ''\ninputs = []",
+              "import json\nys = [json.load(open(p))['y'] for p in inputs]\njson.dump({'y': sum(ys)}, open(result_path, 'w'))"),
+}
+
+
+@pytest.fixture
+def study(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name, (parameters, body) in TEMPLATES.items():
+        cells = [new_code_cell(parameters, metadata={"tags": ["parameters"]}), new_code_cell(body)]
+        nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                "language": "python"}})
+        nbformat.write(nb, notebooks / f"{name}.ipynb")
+
+    def run(runs):
+        return execute(runs, notebooks, tmp_path / "book" / "runs", tmp_path / "results", log=lambda _: None)
+    return run, tmp_path
+
+
+def grid(a=2, b=3):
+    squares = (Run("square", {"x": a}), Run("square", {"x": b}), Run("square", {"x": 10}))
+    return [Run("total", {}, squares[:2]), squares[2]]
+
+
+def test_runs_execute_in_order_and_a_second_pass_executes_nothing(study):
+    run, root = study
+    runs = grid()
+    first = run(runs)
+    assert first.ok and len(first.executed) == 4 and first.executed[2].startswith("total")
+    total = runs[0]
+    assert json.loads(result_path(total, root / "results").read_text()) == {"y": 13}
+    assert (root / "book" / "runs" / "total" / f"{total.key}.ipynb").exists()
+    second = run(grid())
+    assert second.executed == [] and len(second.skipped) == 4
+
+
+def test_changing_one_parameter_reruns_only_that_run_and_its_dependants(study):
+    run, root = study
+    run(grid())
+    again = run(grid(b=4))
+    assert sorted(label.split("[")[0] for label in again.executed) == ["square", "total"]
+    assert len(again.skipped) == 2  # the untouched squares
+    assert json.loads(result_path(grid(b=4)[0], root / "results").read_text()) == {"y": 20}
+
+
+def test_a_failed_run_is_named_its_dependants_blocked_and_the_rest_kept(study):
+    run, root = study
+    report = run(grid(a=-1))
+    bad = Run("square", {"x": -1})
+    assert not report.ok
+    assert report.failed == {bad.label: "AssertionError: x must be >= 0, got -1"}
+    assert list(report.blocked) == [grid(a=-1)[0].label]
+    assert len(report.executed) == 2  # x=3 and x=10 still ran
+    assert result_path(Run("square", {"x": 10}), root / "results").exists()
+    assert "FAILED  square" in report.summary() and "BLOCKED total" in report.summary()
+
+
+def test_dependencies_come_first_and_keys_follow_parameters():
+    a = Run("square", {"x": 1})
+    b = Run("total", {}, (a,))
+    assert [r.key for r in in_order([b])] == [a.key, b.key]
+    assert Run("square", {"x": 1}).key == a.key != Run("square", {"x": 2}).key
