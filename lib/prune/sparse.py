@@ -55,6 +55,8 @@ def gap_stream(mask: np.ndarray) -> np.ndarray:
     """Per row, the distance from the previous alive column (from -1 at a row's start),
     one byte each; distances over 255 are preceded by 0-escapes worth 255 each."""
     rows, cols = np.nonzero(mask)
+    if len(cols) == 0:  # global pruning can empty a whole layer
+        return np.zeros(0, np.uint8)
     gaps = np.diff(cols, prepend=-1)
     first = np.r_[True, rows[1:] != rows[:-1]]
     gaps[first] = cols[first] + 1

@@ -30,6 +30,13 @@ def test_every_position_code_round_trips(sparsity, shape):
         assert torch.equal(back_mask, mask) and torch.equal(back, w * mask), code
 
 
+def test_a_fully_pruned_tensor_round_trips_in_every_code():
+    w, mask = torch.randn(8, 4, 3, 3), torch.zeros(8, 4, 3, 3)
+    for code, streams in position_codes(mask.numpy().reshape(8, -1).astype(bool)).items():
+        back, back_mask = decode({**encode(w, mask), "code": code, **streams})
+        assert not back_mask.any() and not back.any(), code
+
+
 def test_gap_stream_escapes_long_gaps():
     mask = np.zeros((2, 700), bool)
     mask[0, [0, 300, 699]] = True
