@@ -21,9 +21,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 book: $(STAMP)
-	@test -f lib/study/__main__.py || { echo "make book: the study runner (lib.study) and the book are not built yet (README, Status)"; exit 2; }
 	$(PY) -m lib.study --profile $(PROFILE)
-	$(VENV)/bin/jupyter-book build -W --keep-going .
+	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/_toc.yml .
 
 clean:
 	rm -rf book/_build

@@ -1,5 +1,5 @@
-"""The study: runs of chapter notebooks executed by papermill (``runner``). The grid of
-the paper's rows, the profiles' study scales and the book build come next (issue 6)."""
+"""The study: chapter notebooks executed by papermill (``runner``) for the runs of a
+profile (``grid``), then built into the book. ``python -m lib.study --profile cpu``."""
 from .runner import Report, Run, execute, in_order, result_path
 
 __all__ = ["Report", "Run", "execute", "in_order", "result_path"]

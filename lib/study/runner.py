@@ -67,6 +67,18 @@ def in_order(runs: list[Run]) -> list[Run]:
     return ordered
 
 
+def hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's injected-parameters cell so the book leaves it out."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
+
+
 def result_path(run: Run, results_dir: Path) -> Path:
     return Path(results_dir) / f"{run.chapter}-{run.key}.json"
 
@@ -100,6 +112,7 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
                                        progress_bar=False, cwd=str(cwd) if cwd else None)
             if not target.exists():
                 raise RuntimeError(f"the notebook finished without writing {target}")
+            hide_injected_parameters(output)
             report.executed.append(run.label)
         except Exception as err:  # a failed run must not stop the others
             reason = f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', err)}"
