@@ -17,12 +17,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torchvision.ops import box_convert, generalized_box_iou_loss
 
 from ..models import Detector, capture
 from ..models.head import split_map
 from ..train import Callback, Context
-from ..train.loss import LossGains, YoloLoss, flatten_targets
+from ..train.loss import LossGains, YoloLoss, box_loss, class_loss, flatten_targets
 
 # Teacher Darknet layer -> the student tap at the same resolution (STUDY.md §4).
 STUDENT_TAPS = {
@@ -126,14 +125,11 @@ class HintKD(Callback):
             if not len(b):
                 continue
             s_cells, t_cells = ps[b, a, gy, gx], pt[b, a, gy, gx]
-            hard = F.binary_cross_entropy_with_logits(s_cells[:, 5:], F.one_hot(cls, ps.shape[-1] - 5).to(ps.dtype))
+            hard = class_loss(s_cells, cls, ps.shape[-1] - 5)
             soft = F.binary_cross_entropy_with_logits(s_cells[:, 5:], t_cells[:, 5:].sigmoid())
             cls_term = cls_term + (1 - kd.mu) * (soft - hard)
-            target_xyxy = box_convert(target_box, "cxcywh", "xyxy")
-            box_losses = [generalized_box_iou_loss(box_convert(torch.cat((c[:, :2].sigmoid(), c[:, 2:4].exp().clamp(max=1e3)
-                                                                          * anchor), 1), "cxcywh", "xyxy"), target_xyxy)
-                          for c in (s_cells, t_cells)]
-            box_term = box_term + bounded_box_term(box_losses[0], box_losses[1].detach(), kd.margin)
+            student_box, teacher_box = box_loss(s_cells, anchor, target_box), box_loss(t_cells, anchor, target_box)
+            box_term = box_term + bounded_box_term(student_box, teacher_box.detach(), kd.margin)
         scale = len(targets) / g.nominal_batch
         return {"kd_cls": g.cls * cls_term * scale, "kd_box": g.giou * kd.nu * box_term * scale}
 

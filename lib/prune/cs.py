@@ -55,7 +55,7 @@ class SoftMask(nn.Module):
     def __init__(self, shape: torch.Size, s0: float, scores: Tensor | None = None):
         super().__init__()
         self.score = nn.Parameter(torch.full(shape, s0) if scores is None else scores.clone())
-        self.norm = 1 / (1 / (1 + math.exp(-s0)))
+        self.norm = 1 + math.exp(-s0)  # 1 / sigmoid(s0)
         self.beta = 1.0
 
     def mask(self) -> Tensor:

@@ -40,6 +40,18 @@ def wh_iou(anchors: Tensor, wh: Tensor) -> Tensor:
     return inter / (anchors.prod(1)[:, None] + wh.prod(1)[None] - inter)
 
 
+def box_loss(cells: Tensor, anchor: Tensor, target_box: Tensor) -> Tensor:
+    """(T,) 1 - GIoU of predictions at assigned cells against their targets.
+    cells: (T, 5+C) raw outputs; anchor: (T, 2) and target_box: (T, 4) cxcywh, grid units."""
+    pred = torch.cat((cells[:, :2].sigmoid(), cells[:, 2:4].exp().clamp(max=1e3) * anchor), 1)
+    return generalized_box_iou_loss(box_convert(pred, "cxcywh", "xyxy"), box_convert(target_box, "cxcywh", "xyxy"))
+
+
+def class_loss(cells: Tensor, cls: Tensor, num_classes: int) -> Tensor:
+    """BCE of the class logits at assigned cells against one-hot targets."""
+    return F.binary_cross_entropy_with_logits(cells[:, 5:], F.one_hot(cls, num_classes).to(cells.dtype))
+
+
 def flatten_targets(targets: list[dict], device) -> Tensor:
     """(T, 6): image index, class, cx, cy, w, h in pixels; difficult objects dropped."""
     rows = []
@@ -78,24 +90,21 @@ class YoloLoss:
     def __call__(self, maps: list[Tensor], targets: list[dict], warmup: float = 1.0) -> tuple[Tensor, dict]:
         truth = flatten_targets(targets, maps[0].device)
         zero = maps[0].sum() * 0
-        box_loss, obj_loss, cls_loss = zero, zero, zero
+        total_box, obj_loss, cls_loss = zero, zero, zero
         for scale, raw in enumerate(maps):
             p = split_map(raw)
             (b, a, gy, gx), target_box, anchor, cls = self.assign(p.shape, scale, truth)
             target_obj = torch.zeros_like(p[..., 4])
             if len(b):
                 ps = p[b, a, gy, gx]
-                pred = torch.cat((ps[:, :2].sigmoid(), ps[:, 2:4].exp().clamp(max=1e3) * anchor), 1)
-                loss = generalized_box_iou_loss(box_convert(pred, "cxcywh", "xyxy"),
-                                                box_convert(target_box, "cxcywh", "xyxy"))
-                box_loss = box_loss + loss.mean()
+                loss = box_loss(ps, anchor, target_box)
+                total_box = total_box + loss.mean()
                 giou = (1 - loss).detach().clamp(0).to(target_obj.dtype)
                 target_obj[b, a, gy, gx] = (1 - warmup) + warmup * giou
                 if self.num_classes > 1:
-                    cls_loss = cls_loss + F.binary_cross_entropy_with_logits(
-                        ps[:, 5:], F.one_hot(cls, self.num_classes).to(ps.dtype))
+                    cls_loss = cls_loss + class_loss(ps, cls, self.num_classes)
             obj_loss = obj_loss + F.binary_cross_entropy_with_logits(p[..., 4], target_obj)
         g = self.gains
-        parts = {"box": g.giou * box_loss, "obj": g.obj * obj_loss, "cls": g.cls * cls_loss}
+        parts = {"box": g.giou * total_box, "obj": g.obj * obj_loss, "cls": g.cls * cls_loss}
         total = sum(parts.values()) * (len(targets) / g.nominal_batch)
         return total, {k: float(v.detach()) for k, v in parts.items()}
