@@ -21,8 +21,10 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 book: $(STAMP)
-	$(PY) -m lib.study --profile $(PROFILE)
-	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/_toc.yml .
+	@start=$$(date +%s); \
+	$(PY) -m lib.study --profile $(PROFILE) && \
+	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/_toc.yml . && \
+	echo "make book ($(PROFILE)): $$(( $$(date +%s) - start )) s; the book is _build/html/index.html"
 
 clean:
 	rm -rf book/_build

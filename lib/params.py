@@ -86,6 +86,14 @@ class RunParams:
         return stable_hash(self.to_dict())
 
 
+def from_dict(values: dict) -> RunParams:
+    """RunParams from ``to_dict``'s form, read back from JSON (lists become tuples again)."""
+    data = dict(values["data"])
+    data["augment"] = AugmentParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["augment"].items()})
+    data["multiscale"] = tuple(data["multiscale"]) if data["multiscale"] is not None else None
+    return RunParams(DataParams(**data), ModelParams(**values["model"]), TrainParams(**values["train"]))
+
+
 def stable_hash(values: dict) -> str:
     """12 hex digits naming a set of parameters (key order does not matter)."""
     return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]

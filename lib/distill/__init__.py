@@ -33,9 +33,14 @@ def run_kd(params: RunParams, teacher_path: str | Path, method: KDParams | GANPa
         callback = GANKD(teacher, method, t.seed)
     else:
         callback = HintKD(teacher, method, LossGains.of(t), params.data.img_size, t.lr(params.model.name))
+    return train(params, kd_dir(params, teacher_path, method, root), [callback], **train_kwargs)
+
+
+def kd_dir(params: RunParams, teacher_path: str | Path, method: KDParams | GANParams, root: str | Path = "runs") -> Path:
+    """The folder of a distillation run (named by its parameters, method and teacher)."""
     key = stable_hash({"run": params.to_dict(), "method": type(method).__name__, "kd": asdict(method),
                        "teacher": str(Path(teacher_path).resolve())})
-    return train(params, Path(root) / f"kd-{params.model.name}-{key}", [callback], **train_kwargs)
+    return Path(root) / f"kd-{params.model.name}-{key}"
 
 
-__all__ = ["PAPER_HINTS", "GANKD", "GANParams", "HintKD", "KDParams", "load_teacher", "run_kd"]
+__all__ = ["PAPER_HINTS", "GANKD", "GANParams", "HintKD", "KDParams", "kd_dir", "load_teacher", "run_kd"]

@@ -22,7 +22,7 @@ from ..models import Detector
 from ..params import RunParams, override, stable_hash, validate
 from ..train import Callback, Context, train
 from ..train.checkpoint import load_checkpoint
-from .lth import RewindSnapshot, StartFrom
+from .lth import SNAPSHOT, RewindSnapshot, StartFrom
 from .masks import prunable_layers
 
 FINAL_BETA = 200.0
@@ -130,12 +130,17 @@ def final_masks(run_dir: Path) -> dict[str, Tensor]:
     return {k: (v > 0).float() for k, v in last_scores(run_dir).items()}
 
 
+def cs_dir(params: RunParams, cs: CSParams, root: str | Path = "runs") -> Path:
+    """The folder of a CS run: its rounds (``round-<r>``) and its ``ticket``."""
+    return Path(root) / f"cs-{stable_hash({'run': params.to_dict(), 'cs': asdict(cs)})}"
+
+
 def run_cs(params: RunParams, cs: CSParams, root: str | Path = "runs", **train_kwargs) -> list[dict]:
     """All soft-mask rounds, then the ticket; returns their metrics (the ticket's last)."""
     validate(params)
     check(cs, params)
-    base = Path(root) / f"cs-{stable_hash({'run': params.to_dict(), 'cs': asdict(cs)})}"
-    snapshot_path = base / "rewind.pt"
+    base = cs_dir(params, cs, root)
+    snapshot_path = base / "round-0" / SNAPSHOT
     round_params = override(params, **{"train.epochs": cs.round_epochs})
     results, scores, weights = [], None, None
     for r in range(cs.rounds):

@@ -55,6 +55,9 @@ def check(lth: LTHParams, params: RunParams) -> LTHParams:
     return lth
 
 
+SNAPSHOT = "rewind.pt"
+
+
 class RewindSnapshot(Callback):
     """Saves the weights after epoch ``epoch`` (0: before training) to ``path``, once."""
 
@@ -103,16 +106,28 @@ def trained_model(run_dir: Path) -> Detector:
     return from_state(state["arch"], state["model"])
 
 
-def run_lth(params: RunParams, lth: LTHParams, root: str | Path = "runs", **train_kwargs) -> list[dict]:
+def lth_dir(params: RunParams, lth: LTHParams, root: str | Path = "runs") -> Path:
+    """The folder of an LTH run's rounds; the ticket is its last ``round-<n>``."""
+    return Path(root) / f"lth-{stable_hash({'run': params.to_dict(), 'lth': asdict(lth)})}"
+
+
+def run_lth(params: RunParams, lth: LTHParams, root: str | Path = "runs", round0: str | Path | None = None,
+            **train_kwargs) -> list[dict]:
     """All rounds (each a resumable run, skipped when finished); returns their metrics,
-    the last being the ticket's."""
+    the last being the ticket's. ``round0``: a dense run of the same parameters trained
+    with a ``RewindSnapshot`` of the same epoch (the study's dense YOLOv3) to start from."""
     validate(params)
     check(lth, params)
-    base = Path(root) / f"lth-{stable_hash({'run': params.to_dict(), 'lth': asdict(lth)})}"
-    snapshot_path = base / "rewind.pt"
-    results = [train(params, base / "round-0", [RewindSnapshot(lth.rewind_epoch, snapshot_path)], **train_kwargs)]
-    snapshot = torch.load(snapshot_path, weights_only=True)["state_dict"]
+    base = lth_dir(params, lth, root)
+    rounds = [Path(round0) if round0 else base / "round-0"] + [base / f"round-{r}" for r in range(1, len(lth.sparsities()) + 1)]
+    snapshot_path = rounds[0] / SNAPSHOT
+    results = [train(params, rounds[0], [RewindSnapshot(lth.rewind_epoch, snapshot_path)], **train_kwargs)]
+    if not snapshot_path.exists():
+        raise ValueError(f"round0: {rounds[0]} has no rewind snapshot {SNAPSHOT}; train it with RewindSnapshot")
+    saved = torch.load(snapshot_path, weights_only=True)
+    if saved["epoch"] != lth.rewind_epoch:
+        raise ValueError(f"lth.rewind_epoch: {lth.rewind_epoch}, but {snapshot_path} holds epoch {saved['epoch']}")
     for r, sparsity in enumerate(lth.sparsities(), start=1):
-        masks = magnitude_prune(trained_model(base / f"round-{r - 1}"), sparsity, lth.scope)
-        results.append(train(params, base / f"round-{r}", [StartFrom(snapshot, masks)], **train_kwargs))
+        masks = magnitude_prune(trained_model(rounds[r - 1]), sparsity, lth.scope)
+        results.append(train(params, rounds[r], [StartFrom(saved["state_dict"], masks)], **train_kwargs))
     return results

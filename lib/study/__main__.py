@@ -2,6 +2,8 @@
 
     python -m lib.study --profile cpu            # what make book runs
     python -m lib.study --profile smoke --root /tmp/book-copy
+    python -m lib.study --profile paper --dataset voc=~/data/VOCdevkit --dataset exdark=~/data/ExDark --seeds 3
+    python -m lib.study --profile cpu --only 00_architectures 01_baseline
 
 Executed notebooks go to <root>/book/runs/<chapter>/<key>.ipynb, results to
 <root>/runs/study/. Exits non-zero, after running everything it can, if any run failed.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from ..profiles import PROFILES
@@ -23,10 +26,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.study", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
+    parser.add_argument("--dataset", action="append", metavar="NAME[=DATA_ROOT]",
+                        help="a dataset to run on (repeatable; default: the profile's built-in light and dark sets)")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds per row (the paper: 3)")
+    parser.add_argument("--only", nargs="+", default=(), metavar="CHAPTER", help="run only these chapters")
     parser.add_argument("--root", type=Path, default=REPO, help="the book tree to write into (default: this repo)")
     args = parser.parse_args(argv)
-    report = execute(study_runs(args.profile), REPO / "notebooks", args.root / "book" / "runs",
-                     args.root / "runs" / "study", cwd=REPO)
+    datasets = None
+    if args.dataset:
+        datasets = {name: (str(Path(root).expanduser()) if root else None)
+                    for name, _, root in (d.partition("=") for d in args.dataset)}
+    try:
+        runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only))
+    except ValueError as err:
+        parser.error(str(err))
+    started = time.monotonic()
+    report = execute(runs, REPO / "notebooks", args.root / "book" / "runs", args.root / "runs" / "study", cwd=args.root)
+    print(f"study ({args.profile}) took {time.monotonic() - started:.0f} s")
     print(report.summary())
     return 0 if report.ok else 1
 

@@ -22,3 +22,11 @@ def styled(table: pd.DataFrame, digits: int = 3):
     formats = {c: "{:,.0f}" for c in table.columns if pd.api.types.is_integer_dtype(table[c])}
     formats.update({c: f"{{:.{digits}f}}" for c in table.columns if pd.api.types.is_float_dtype(table[c])})
     return table.style.format(formats).hide(axis="index")
+
+
+def run_card(*results: dict) -> pd.DataFrame:
+    """One line per run: its row, test metrics and footprint (at the run's input size)."""
+    keys = {"model": "model", "training": "training", "dataset": "dataset", "epochs": "epochs", "map50": "mAP@0.5",
+            "map": "mAP@[.5:.95]", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large",
+            "params": "params", "macs": "MACs", "storage_mb": "MB"}
+    return pd.DataFrame([{label: r[k] for k, label in keys.items()} for r in results])

@@ -9,6 +9,7 @@ its result JSON there, last) and ``inputs`` (the result paths of its dependencie
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ class Run:
     chapter: str                      # notebook template: notebooks/<chapter>.ipynb
     parameters: dict                  # flat literals for the parameters cell
     depends: tuple["Run", ...] = ()   # runs whose results this one reads
+    title: str = ""                   # the executed page's title (not part of the key)
 
     @property
     def key(self) -> str:
@@ -67,8 +69,9 @@ def in_order(runs: list[Run]) -> list[Run]:
     return ordered
 
 
-def hide_injected_parameters(path: Path) -> None:
-    """Tag papermill's injected-parameters cell so the book leaves it out."""
+def finish_notebook(path: Path, title: str = "") -> None:
+    """Tag papermill's injected-parameters cell so the book leaves it out, and give
+    the page the run's title (the first markdown heading)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
@@ -76,6 +79,9 @@ def hide_injected_parameters(path: Path) -> None:
         tags = cell.metadata.setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
+    heading = next((c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), None)
+    if title and heading is not None:
+        heading.source = "\n".join([f"# {title}"] + heading.source.splitlines()[1:])
     nbformat.write(nb, path)
 
 
@@ -106,14 +112,16 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
         target.parent.mkdir(parents=True, exist_ok=True)
         parameters = {**run.parameters, "result_path": str(target.resolve()),
                       "inputs": [str(result_path(d, results_dir).resolve()) for d in run.depends]}
-        log(f"running {run.label}")
+        log(f"running {run.label} {run.title}")
+        started = time.monotonic()
         try:
             papermill.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
                                        progress_bar=False, cwd=str(cwd) if cwd else None)
             if not target.exists():
                 raise RuntimeError(f"the notebook finished without writing {target}")
-            hide_injected_parameters(output)
+            finish_notebook(output, run.title)
             report.executed.append(run.label)
+            log(f"  done in {time.monotonic() - started:.0f} s")
         except Exception as err:  # a failed run must not stop the others
             reason = f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', err)}"
             report.failed[run.label] = reason

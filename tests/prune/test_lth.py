@@ -5,9 +5,10 @@ import torch
 
 from lib.profiles import profile_params
 from lib.prune import prunable_layers, sparsity
-from lib.prune.lth import LTHParams, check, rewind, run_lth, trained_model
+from lib.prune.lth import SNAPSHOT, LTHParams, RewindSnapshot, check, rewind, run_lth, trained_model
 from lib.prune.masks import get_masks, weight
 from lib.models import build
+from lib.train import train
 from lib.train.checkpoint import load_checkpoint
 
 
@@ -53,7 +54,7 @@ def test_two_rounds_end_on_the_exact_sparsity_from_one_snapshot(tmp_path, monkey
     results = run_lth(smoke(), lth, tmp_path, log=lambda _: None)
     assert len(results) == 3 and all("test" in r for r in results)
     base = next(tmp_path.glob("lth-*"))
-    snapshot = torch.load(base / "rewind.pt", weights_only=True)
+    snapshot = torch.load(base / "round-0" / "rewind.pt", weights_only=True)
     assert snapshot["epoch"] == 1
     ticket = trained_model(base / "round-2")
     masks = get_masks(ticket)
@@ -62,7 +63,19 @@ def test_two_rounds_end_on_the_exact_sparsity_from_one_snapshot(tmp_path, monkey
     first = get_masks(trained_model(base / "round-1"))
     assert sparsity(first) == pytest.approx(0.5, abs=1 / n) and all(torch.all(masks[k] <= first[k]) for k in masks)
     # the snapshot is taken once, in round 0, and the rounds do not touch it again
-    stamp = (base / "rewind.pt").stat().st_mtime_ns
+    stamp = (base / "round-0" / "rewind.pt").stat().st_mtime_ns
     assert run_lth(smoke(), lth, tmp_path, log=lambda _: None) == results
-    assert (base / "rewind.pt").stat().st_mtime_ns == stamp
+    assert (base / "round-0" / "rewind.pt").stat().st_mtime_ns == stamp
     assert "lth_start" in load_checkpoint(base / "round-2" / "last.pt")["callbacks"]
+
+
+def test_a_shared_dense_run_is_round_zero(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+    dense = tmp_path / "dense"
+    train(smoke(), dense, [RewindSnapshot(1, dense / SNAPSHOT)], log=lambda _: None)
+    stamp = (dense / "metrics.json").stat().st_mtime_ns
+    results = run_lth(smoke(), LTHParams(0.5, rewind_epoch=1), tmp_path / "lth", round0=dense, log=lambda _: None)
+    assert len(results) == 2 and (dense / "metrics.json").stat().st_mtime_ns == stamp  # not retrained
+    assert not list((tmp_path / "lth").glob("*/round-0"))
+    with pytest.raises(ValueError, match="rewind_epoch: 0, but .* holds epoch 1"):
+        run_lth(smoke(), LTHParams(0.5, rewind_epoch=0), tmp_path / "lth", round0=dense, log=lambda _: None)

@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lib.paper import paper_table
+from lib.study.grid import study_runs
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -16,10 +19,10 @@ def test_the_study_builds_into_a_book_with_warnings_as_errors(tmp_path):
     book = tmp_path / "book"
     book.mkdir()
     shutil.copy(ROOT / "_config.yml", tmp_path)
-    for name in ("_toc.yml", "intro.md", "models.md"):
-        shutil.copy(ROOT / "book" / name, book)
+    for page in [ROOT / "book" / "_toc.yml", *(ROOT / "book").glob("*.md")]:
+        shutil.copy(page, book)
     study = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=600)
+                           cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert study.returncode == 0, study.stdout + study.stderr
     again = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path)],
                            cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -32,3 +35,28 @@ def test_the_study_builds_into_a_book_with_warnings_as_errors(tmp_path):
     text = page_text(chapter)
     assert "YOLOv3 has 61,626,049 parameters" in text and "LTH Local" in text and "118.26" in text
     assert "result_path" not in text and "injected" not in chapter.read_text()
+    html_root = tmp_path / "_build" / "html"
+    assert len(list((html_root / "book" / "runs").glob("*/*.html"))) == len(study_runs("smoke"))
+    results = next((html_root / "book" / "runs" / "06_results").glob("*.html"))
+    page = results.read_text()
+    for dataset, paper in (("builtin", "voc"), ("builtin-dark", "exdark")):
+        table = table_rows(page, f"{'Table I' if paper == 'voc' else 'Table II'} analog: {dataset}")
+        expected = [(r["model"], r["training"]) for r in paper_table(paper)]
+        assert sorted(expected) == sorted(tuple(r[:2]) for r in table if tuple(r[:2]) in expected) and len(expected) == 14
+        assert all(float(r[3].split(" ± ")[0]) >= 0 for r in table)  # mAP@0.5 as mean ± std
+    images = re.findall(r'<img[^>]+src="([^"]+)"', page)
+    assert len(images) >= 6 and all((results.parent / src).is_file() for src in images)
+    assert "line is the Pareto front" in page_text(results)
+    for distilled in (html_root / "book" / "runs").glob("0[45]_kd_*/*.html"):
+        teacher, plain, student = table_rows(distilled.read_text(), None)  # side by side
+        assert teacher[:2] == ["YOLOv3", "Default"] and plain[:2] == [student[0], "Default"]
+        assert student[0].endswith("(leaky)") and student[1].startswith("KD")
+
+
+def table_rows(page: str, caption: str | None) -> list[list[str]]:
+    """Body rows (cell texts) of the table with ``caption`` (None: the page's first table)."""
+    start = page.index(f"<caption>{caption}</caption>") if caption else page.index("<table")
+    body = page[start:page.index("</table>", start)]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)[1:]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+            for r in rows]

@@ -1,0 +1,112 @@
+"""The results chapter's figures, each a function of the runs' results returning a
+matplotlib Figure: mAP against a cost with the Pareto front, per-layer sparsity,
+CS sparsity across the search, training curves and a grid of detections."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import NullFormatter
+
+from ..data import DetectionDataset, collate
+from ..evaluate import predict
+from ..models import load_weights
+from ..params import from_dict
+from ..train.run import open_data
+from .results import pareto_front
+
+COSTS = {"macs": "MACs (paper rule, one image)", "storage_mb": "storage (MB)", "params": "parameters"}
+
+
+def _label(row) -> str:
+    return row["model"] if row["training"] == "Default" else f"{row['model']}, {row['training']}"
+
+
+def map_vs_cost(runs: pd.DataFrame, cost: str = "macs") -> plt.Figure:
+    """mAP@0.5 (mean over seeds) against ``cost`` on a log axis, one panel per
+    dataset, with the Pareto front (no other row cheaper and better) drawn through."""
+    datasets = list(dict.fromkeys(runs["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        means = runs[runs["dataset"] == dataset].groupby(["order", "model", "training"])[[cost, "map50"]].mean()
+        means = means.reset_index()
+        front = pareto_front(means[cost].to_numpy(), means["map50"].to_numpy())
+        for i, row in means.iterrows():
+            ax.scatter(row[cost], row["map50"], s=40, marker="o" if front[i] else "x", label=_label(row))
+        edge = means[front].sort_values(cost)
+        ax.plot(edge[cost], edge["map50"], "k--", lw=1, label="Pareto front")
+        ax.set(xscale="log", xlabel=COSTS[cost], ylabel="test mAP@0.5", title=dataset)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log range overlap
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def layer_sparsity(results: list[dict]) -> plt.Figure:
+    """Fraction of each prunable layer's weights removed, in network order, for every
+    pruned run given (LTH local and global, CS)."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for r in results:
+        ax.plot([row["sparsity"] for row in r["layers"]], marker=".", lw=1, label=f"{r['training']} ({r['dataset']})")
+    ax.set(xlabel="prunable layer (network order)", ylabel="sparsity", ylim=(-0.02, 1.02))
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def cs_search(results: list[dict]) -> plt.Figure:
+    """CS: sparsity 1[s <= 0] of the scores after each epoch of the search rounds."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for r in results:
+        steps = r["search"]
+        ax.plot(range(1, len(steps) + 1), [s["sparsity"] for s in steps], marker=".",
+                label=f"{r['training']} ({r['dataset']})")
+    ax.set(xlabel="search epoch (all rounds in order)", ylabel="sparsity of the mask 1[s > 0]")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(results: list[dict]) -> plt.Figure:
+    """Validation mAP@0.5 after each epoch of every run's final training, per dataset."""
+    datasets = list(dict.fromkeys(r["dataset"] for r in results))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False, sharey=True)
+    for ax, dataset in zip(axes[0], datasets):
+        for r in (r for r in results if r["dataset"] == dataset):
+            ax.plot([h["epoch"] for h in r["history"]], [h["map50"] for h in r["history"]], lw=1, label=_label(r))
+        ax.set(xlabel="epoch", ylabel="validation mAP@0.5", title=dataset)
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.tight_layout()
+    return fig
+
+
+def detection_grid(results: list[dict], n_images: int = 4, conf: float = 0.3) -> plt.Figure:
+    """Detections (score >= conf) of each run's best model on the first test images
+    of its dataset: one row per run, ground truth dashed."""
+    fig, axes = plt.subplots(len(results), n_images, figsize=(2.6 * n_images, 2.6 * len(results)), squeeze=False)
+    for axes_row, r in zip(axes, results):
+        params = from_dict(r["run_params"])
+        test = open_data(params)["test"]
+        subset = torch.utils.data.Subset(DetectionDataset(test, params.data.img_size), range(n_images))
+        loader = torch.utils.data.DataLoader(subset, batch_size=n_images, collate_fn=collate)
+        model = load_weights(Path(r["run_dir"]) / "best.pt")
+        predictions, targets = predict(model, loader, "cpu", conf, params.train.nms_iou, params.train.max_det)
+        images = next(iter(loader))[0]
+        for ax, image, pred, target in zip(axes_row, images, predictions, targets):
+            ax.imshow(image.permute(1, 2, 0).numpy())
+            for box in target["boxes"].tolist():
+                ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="white", ls="--", lw=1))
+            for box, label in zip(pred["boxes"].tolist(), pred["labels"].tolist()):
+                ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="red", lw=1.2))
+                ax.text(box[0], box[1], test.classes[label], color="red", fontsize=6, va="bottom")
+            ax.set_axis_off()
+        axes_row[0].set_title(f"{_label(r)} ({r['dataset']})", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig

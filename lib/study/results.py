@@ -1,0 +1,125 @@
+"""The results chapter's tables: every run's row, the Tables I/II analogs (mean ± std
+over seeds), the same rows as percentages of the dense YOLOv3 beside the paper's
+percentages, COCO's size breakdown, and the Pareto front of mAP against a cost."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..paper import paper_table
+from .grid import PAPER_DATASET, rows
+
+COLUMNS = ("dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
+           "params", "macs", "storage_mb", "epochs", "train_img_per_s")
+MEASURES = {"map50": "mAP@0.5", "params": "params", "macs": "MACs", "storage_mb": "MB"}
+
+
+def load_results(paths: list[str]) -> list[dict]:
+    """The training runs' results (results without a row, like the architecture chapter's, left out)."""
+    loaded = [json.loads(Path(p).read_text()) for p in paths]
+    return [r for r in loaded if "training" in r]
+
+
+def runs_frame(results: list[dict]) -> pd.DataFrame:
+    """One line per run, in the paper's row order within each dataset."""
+    frame = pd.DataFrame([{k: r[k] for k in COLUMNS} for r in results])
+    frame["order"] = [row_order(r["dataset"], r["model"], r["training"]) for r in results]
+    frame["in_paper"] = frame["order"] < 14
+    return frame.sort_values(["dataset", "order", "seed"], kind="stable").reset_index(drop=True)
+
+
+def row_order(dataset: str, model: str, training: str) -> int:
+    labels = [(r.model, r.training) for r in rows(PAPER_DATASET[dataset], 0)]
+    return labels.index((model, training)) if (model, training) in labels else len(labels)
+
+
+def _mean_std(values: pd.Series, digits: int) -> str:
+    std = values.std(ddof=1) if len(values) > 1 else 0.0
+    return f"{values.mean():.{digits}f} ± {std:.{digits}f}"
+
+
+def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """The Table I/II analog of one dataset: mAP@0.5 mean ± std, parameters, MACs
+    (paper rule, at the study's input size) and storage, over seeds."""
+    out = []
+    for (_, model, training), group in runs[runs["dataset"] == dataset].groupby(["order", "model", "training"]):
+        out.append({"model": model, "training": training, "seeds": len(group),
+                    "mAP@0.5": _mean_std(group["map50"], 3), "mAP@[.5:.95]": _mean_std(group["map"], 3),
+                    "params": int(round(group["params"].mean())), "MACs": int(round(group["macs"].mean())),
+                    "MB": float(group["storage_mb"].mean())})
+    return pd.DataFrame(out)
+
+
+def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Each row's mean mAP@0.5, params, MACs and storage as % of the dense YOLOv3's,
+    beside the same percentages from the paper's table for the matching dataset."""
+    means = runs[runs["dataset"] == dataset].groupby(["order", "model", "training"], sort=True)[list(MEASURES)].mean()
+    means = means.reset_index(level=0, drop=True)
+    dense = means.loc[("YOLOv3", "Default")]
+    paper = {(r["model"], r["training"]): r for r in paper_table(PAPER_DATASET[dataset])}
+    top = paper[("YOLOv3", "Default")]
+    out = []
+    for (model, training), ours in means.iterrows():
+        line = {"model": model, "training": training}
+        theirs = paper.get((model, training))
+        for key, label in MEASURES.items():
+            line[f"{label} %"] = 100 * ours[key] / dense[key]
+            paper_key = "storage_mb_mean" if key == "storage_mb" else f"{key.replace('50', '')}_mean"
+            line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
+        out.append(line)
+    return pd.DataFrame(out)
+
+
+def coco_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """COCO AP@[.5:.95] and AP for small, medium and large objects, mean over seeds."""
+    keys = {"map_coco": "AP", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large"}
+    means = runs[runs["dataset"] == dataset].groupby(["order", "model", "training"], sort=True)[list(keys)].mean()
+    return means.reset_index(level=0, drop=True).rename(columns=keys).reset_index()
+
+
+def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Boolean mask of the points no other point beats: none has cost <= and score >=
+    with one of them strictly."""
+    cost, score = np.asarray(cost, float), np.asarray(score, float)
+    better_or_equal = (cost[None, :] <= cost[:, None]) & (score[None, :] >= score[:, None])
+    strictly = (cost[None, :] < cost[:, None]) | (score[None, :] > score[:, None])
+    return ~np.any(better_or_equal & strictly, axis=1)
+
+
+TABLES = {"voc": "Table I", "exdark": "Table II"}
+GRID_ROWS = (("YOLOv3", "Default"), ("YOLOv3", "LTH Local"), ("YOLOv3", "CS 1 It"), ("YOLO Nano (leaky)", "KD fts 79"))
+
+
+def table_caption(dataset: str) -> str:
+    return f"{TABLES[PAPER_DATASET[dataset]]} analog: {dataset}"
+
+
+def dense_maps(runs: pd.DataFrame) -> dict[str, str]:
+    """The dense YOLOv3's mean test mAP@0.5 on the dataset of each paper table ("n/a" if not run)."""
+    out = dict.fromkeys(("table1", "table2"), "n/a")
+    dense = runs[(runs["model"] == "YOLOv3") & (runs["training"] == "Default")]
+    for dataset, group in dense.groupby("dataset"):
+        out["table1" if PAPER_DATASET[dataset] == "voc" else "table2"] = f"{group['map50'].mean():.3f}"
+    return out
+
+
+def first_seed(results: list[dict], keep) -> list[dict]:
+    """The results of the lowest seed that ``keep`` accepts (for figures of single runs)."""
+    seed = min((r["seed"] for r in results), default=0)
+    return [r for r in results if r["seed"] == seed and keep(r)]
+
+
+def in_detection_grid(result: dict) -> bool:
+    return (result["model"], result["training"]) in GRID_ROWS
+
+
+def architecture_table(inputs: list[str]) -> pd.DataFrame:
+    """The paper-scale footprint table written by the architecture chapter (one of ``inputs``)."""
+    for path in inputs:
+        result = json.loads(Path(path).read_text())
+        if "training" not in result and "rows" in result:
+            return pd.DataFrame(result["rows"])
+    raise ValueError("inputs: no result of the architecture chapter (00_architectures) among them")

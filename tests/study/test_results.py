@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from lib.paper import paper_table
+from lib.study.results import (coco_table, dense_maps, pareto_front, relative_table, row_order, runs_frame,
+                               summary_table)
+
+
+def result(model, training, seed, map50, params, macs=1000, mb=1.0, dataset="builtin"):
+    return {"dataset": dataset, "model": model, "training": training, "seed": seed, "map50": map50, "map": map50 / 2,
+            "map_coco": map50 / 2, "ap_small": 0.1, "ap_medium": 0.2, "ap_large": 0.3, "params": params, "macs": macs,
+            "storage_mb": mb, "epochs": 3, "train_img_per_s": 10.0}
+
+
+RESULTS = [result("YOLOv3", "Default", s, m, 1000, 4000, 4.0) for s, m in ((0, 0.5), (1, 0.7))] + \
+          [result("YOLOv3", "LTH Local", s, m, 100, 400, 0.5) for s, m in ((0, 0.4), (1, 0.5))] + \
+          [result("YOLOv3-Tiny", "Default", 0, 0.3, 500, 1000, 2.0),
+           result("YOLO Nano (leaky)", "Default", 0, 0.2, 50, 300, 0.2)]
+
+
+def test_pareto_front_keeps_exactly_the_undominated_points():
+    cost = np.array([1, 2, 3, 4, 2])
+    score = np.array([0.1, 0.5, 0.4, 0.9, 0.5])
+    assert pareto_front(cost, score).tolist() == [True, True, False, True, True]  # ties dominate neither
+
+
+def test_rows_follow_the_papers_order_with_extra_rows_last():
+    runs = runs_frame(list(reversed(RESULTS)))
+    assert runs["model"].tolist()[:3] == ["YOLOv3-Tiny", "YOLOv3", "YOLOv3"] and runs["seed"].tolist()[1:3] == [0, 1]
+    assert runs["in_paper"].tolist() == [True] * 5 + [False]
+    assert row_order("builtin-dark", "YOLO Nano (leaky)", "KD fts 61, 91") == 9
+
+
+def test_summary_gives_mean_and_sample_std_over_seeds():
+    table = summary_table(runs_frame(RESULTS), "builtin")
+    dense = table[(table.model == "YOLOv3") & (table.training == "Default")].iloc[0]
+    assert dense["mAP@0.5"] == f"0.600 ± {np.std([0.5, 0.7], ddof=1):.3f}" and dense["seeds"] == 2
+    assert table.iloc[0]["mAP@0.5"] == "0.300 ± 0.000"
+    assert list(coco_table(runs_frame(RESULTS), "builtin")["AP small"]) == pytest.approx([0.1] * 4)
+
+
+def test_percentages_of_dense_yolov3_sit_beside_the_papers():
+    table = relative_table(runs_frame(RESULTS), "builtin").set_index(["model", "training"])
+    lth = table.loc[("YOLOv3", "LTH Local")]
+    assert lth["mAP@0.5 %"] == pytest.approx(100 * 0.45 / 0.6) and lth["params %"] == pytest.approx(10)
+    paper = {(r["model"], r["training"]): r for r in paper_table("voc")}
+    assert lth["paper mAP@0.5 %"] == pytest.approx(100 * 0.549 / 0.547)
+    assert lth["paper params %"] == pytest.approx(100 * paper[("YOLOv3", "LTH Local")]["params_mean"] / 61626049)
+    assert np.isnan(table.loc[("YOLO Nano (leaky)", "Default")]["paper MB %"])  # not a row of the paper
+    assert dense_maps(runs_frame(RESULTS)) == {"table1": "0.600", "table2": "n/a"}
