@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..profiles import PROFILES
 from .grid import study_runs
-from .runner import execute
+from .runner import execute, remove_stale_pages
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     report = execute(runs, REPO / "notebooks", args.root / "book" / "runs", args.root / "runs" / "study", cwd=args.root)
     print(f"study ({args.profile}) took {time.monotonic() - started:.0f} s")
+    if not args.only:  # a partial study leaves the other chapters' pages alone
+        for page in remove_stale_pages(runs, args.root / "book" / "runs"):
+            print(f"removed the page of a run no longer in the study: {page}")
     print(report.summary())
     return 0 if report.ok else 1
 

@@ -15,6 +15,7 @@ from ..data import DetectionDataset, collate
 from ..evaluate import predict
 from ..models import load_weights
 from ..params import from_dict
+from ..train.distributed import resolve_device
 from ..train.run import open_data
 from .results import pareto_front
 
@@ -31,6 +32,7 @@ def map_vs_cost(runs: pd.DataFrame, cost: str = "macs") -> plt.Figure:
     datasets = list(dict.fromkeys(runs["dataset"]))
     fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)  # 16 rows: distinct colours
         means = runs[runs["dataset"] == dataset].groupby(["order", "model", "training"])[[cost, "map50"]].mean()
         means = means.reset_index()
         front = pareto_front(means[cost].to_numpy(), means["map50"].to_numpy())
@@ -78,6 +80,7 @@ def training_curves(results: list[dict]) -> plt.Figure:
     datasets = list(dict.fromkeys(r["dataset"] for r in results))
     fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False, sharey=True)
     for ax, dataset in zip(axes[0], datasets):
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)
         for r in (r for r in results if r["dataset"] == dataset):
             ax.plot([h["epoch"] for h in r["history"]], [h["map50"] for h in r["history"]], lw=1, label=_label(r))
         ax.set(xlabel="epoch", ylabel="validation mAP@0.5", title=dataset)
@@ -96,8 +99,9 @@ def detection_grid(results: list[dict], n_images: int = 4, conf: float = 0.3) ->
         test = open_data(params)["test"]
         subset = torch.utils.data.Subset(DetectionDataset(test, params.data.img_size), range(n_images))
         loader = torch.utils.data.DataLoader(subset, batch_size=n_images, collate_fn=collate)
-        model = load_weights(Path(r["run_dir"]) / "best.pt")
-        predictions, targets = predict(model, loader, "cpu", conf, params.train.nms_iou, params.train.max_det)
+        device = resolve_device(None)
+        model = load_weights(Path(r["run_dir"]) / "best.pt").to(device)
+        predictions, targets = predict(model, loader, device, conf, params.train.nms_iou, params.train.max_det)
         images = next(iter(loader))[0]
         for ax, image, pred, target in zip(axes_row, images, predictions, targets):
             ax.imshow(image.permute(1, 2, 0).numpy())

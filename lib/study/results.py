@@ -123,3 +123,22 @@ def architecture_table(inputs: list[str]) -> pd.DataFrame:
         if "training" not in result and "rows" in result:
             return pd.DataFrame(result["rows"])
     raise ValueError("inputs: no result of the architecture chapter (00_architectures) among them")
+
+
+def near_zero_rows(results: list[dict], threshold: float = 0.1) -> pd.DataFrame:
+    """The runs whose test mAP@0.5 stays below ``threshold``, each with the reason its
+    validation curve gives: still rising when training stopped (too short a schedule
+    for this scale), or peaked early and did not recover."""
+    out = []
+    for r in results:
+        if r["map50"] >= threshold:
+            continue
+        curve = [h["map50"] for h in r["history"]]
+        best = int(np.argmax(curve)) + 1
+        rising = best > 0.7 * len(curve)
+        reason = (f"still improving when training stopped (best validation epoch {best} of {len(curve)}): "
+                  "too few epochs at this scale" if rising else
+                  f"validation mAP peaked at epoch {best} of {len(curve)} and did not recover")
+        out.append({"dataset": r["dataset"], "model": r["model"], "training": r["training"], "seed": r["seed"],
+                    "mAP@0.5": r["map50"], "reason": reason})
+    return pd.DataFrame(out, columns=["dataset", "model", "training", "seed", "mAP@0.5", "reason"])

@@ -1,7 +1,9 @@
 """Executes the study's runs: each run is a notebook template executed by papermill
 with its parameters, named by a hash of (chapter, parameters, the keys of the runs it
-reads). A run whose result file exists is skipped; a changed parameter changes the
-run's key and so the keys of everything downstream. A failed run is recorded and
+reads). A run whose result file and executed notebook exist is skipped; a changed
+parameter changes the run's key and so the keys of everything downstream. The key
+does not cover the template's code: after editing a template, delete its runs'
+results (``runs/study/<chapter>-*.json``) to run them again. A failed run is recorded and
 the rest go on (its dependants are blocked, not attempted); the report names them all.
 
 A chapter notebook receives two extra parameters: ``result_path`` (it must write
@@ -98,7 +100,8 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
     report, broken = Report(), {}
     for run in in_order(runs):
         target = result_path(run, results_dir)
-        if target.exists():
+        output = Path(output_dir) / run.chapter / f"{run.key}.ipynb"
+        if target.exists() and output.exists():  # done: its result and its page
             report.skipped.append(run.label)
             continue
         failed_deps = [broken[d.key] for d in run.depends if d.key in broken]
@@ -107,7 +110,6 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
             broken[run.key] = failed_deps[0]
             continue
         template = Path(notebooks_dir) / f"{run.chapter}.ipynb"
-        output = Path(output_dir) / run.chapter / f"{run.key}.ipynb"
         output.parent.mkdir(parents=True, exist_ok=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         parameters = {**run.parameters, "result_path": str(target.resolve()),
@@ -127,3 +129,17 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
             report.failed[run.label] = reason
             broken[run.key] = run.label
     return report
+
+
+def remove_stale_pages(runs: list[Run], output_dir: Path) -> list[Path]:
+    """Delete executed notebooks of the runs' chapters that no current run wrote (left
+    by changed parameters), so the book shows only the current study; returns them.
+    Their results and training folders stay: a run set back executes its notebook
+    again, reading its finished training back."""
+    current = {Path(output_dir) / run.chapter / f"{run.key}.ipynb" for run in in_order(runs)}
+    stale = [page for chapter in {run.chapter for run in runs}
+             for page in sorted((Path(output_dir) / chapter).glob("*.ipynb")) if page not in current]
+    for page in stale:
+        page.unlink()
+    return stale
+

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from lib.paper import paper_table
-from lib.study.results import (coco_table, dense_maps, pareto_front, relative_table, row_order, runs_frame,
-                               summary_table)
+from lib.study.results import (coco_table, dense_maps, near_zero_rows, pareto_front, relative_table, row_order,
+                               runs_frame, summary_table)
 
 
 def result(model, training, seed, map50, params, macs=1000, mb=1.0, dataset="builtin"):
@@ -48,3 +48,13 @@ def test_percentages_of_dense_yolov3_sit_beside_the_papers():
     assert lth["paper params %"] == pytest.approx(100 * paper[("YOLOv3", "LTH Local")]["params_mean"] / 61626049)
     assert np.isnan(table.loc[("YOLO Nano (leaky)", "Default")]["paper MB %"])  # not a row of the paper
     assert dense_maps(runs_frame(RESULTS)) == {"table1": "0.600", "table2": "n/a"}
+
+
+def test_rows_near_zero_are_listed_with_the_reason_their_curve_gives():
+    rising = {**RESULTS[0], "map50": 0.02, "history": [{"map50": m} for m in (0.0, 0.01, 0.01, 0.02, 0.03)]}
+    peaked = {**RESULTS[2], "map50": 0.01, "history": [{"map50": m} for m in (0.0, 0.05, 0.01, 0.01, 0.01)]}
+    fine = {**RESULTS[1], "history": [{"map50": 0.7}]}
+    table = near_zero_rows([rising, peaked, fine], threshold=0.1)
+    assert table["training"].tolist() == ["Default", "LTH Local"]
+    assert table["reason"][0].startswith("still improving when training stopped (best validation epoch 5 of 5)")
+    assert table["reason"][1] == "validation mAP peaked at epoch 2 of 5 and did not recover"

@@ -5,6 +5,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from lib.study import Run, execute, in_order, result_path
+from lib.study.runner import remove_stale_pages
 
 TEMPLATES = {
     # square: y = x * x, refusing negative x (the failing case)
@@ -74,3 +75,17 @@ def test_dependencies_come_first_and_keys_follow_parameters():
     b = Run("total", {}, (a,))
     assert [r.key for r in in_order([b])] == [a.key, b.key]
     assert Run("square", {"x": 1}).key == a.key != Run("square", {"x": 2}).key
+
+
+def test_pages_of_runs_no_longer_in_the_study_are_removed_and_their_results_kept(study):
+    run, root = study
+    run(grid(a=2))
+    run(grid(a=5))
+    pages = root / "book" / "runs"
+    assert len(list(pages.glob("*/*.ipynb"))) == 6  # both versions of the changed run and of its dependant
+    stale = remove_stale_pages(grid(a=5), pages)
+    assert sorted(p.parent.name for p in stale) == ["square", "total"]
+    assert len(list(pages.glob("*/*.ipynb"))) == 4 and len(list((root / "results").glob("*.json"))) == 6
+    again = run(grid(a=2))  # set back: the notebooks run again for their pages
+    assert sorted(label.split("[")[0] for label in again.executed) == ["square", "total"]
+
