@@ -12,6 +12,7 @@ from ..prune.cs import CSParams, cs_dir, run_cs
 from ..prune.lth import SNAPSHOT, LTHParams, RewindSnapshot, lth_dir, run_lth
 from ..train import train
 from ..train.run import default_run_dir
+from .grid import STUDY_SETTINGS
 from .record import trained_result
 
 LTH_LABELS = {"layer": "LTH Local", "global": "LTH Global"}
@@ -21,34 +22,32 @@ def quiet(_: str) -> None:
     """The book shows results, not per-epoch lines (each run keeps its history)."""
 
 
+def read_input(path: str, model: str, training: str, what: str) -> dict:
+    """A result this chapter reads, checked to be the row it expects."""
+    if not Path(path).is_file():
+        raise ValueError(f"inputs: no result file {path}")
+    result = json.loads(Path(path).read_text())
+    if (result.get("model"), result.get("training")) != (model, training):
+        raise ValueError(f"inputs: {path} is a {result.get('model')} {result.get('training')} run, not {what}")
+    return result
+
+
 def dense_input(inputs: list[str], chapter: str) -> dict:
     """The result of the dense YOLOv3 run a chapter starts from (its first input)."""
     if not inputs:
         raise ValueError(f"inputs: {chapter} needs the result JSON of a trained dense YOLOv3 run")
-    path = Path(inputs[0])
-    if not path.is_file():
-        raise ValueError(f"inputs: no result file {path}")
-    dense = json.loads(path.read_text())
-    if (dense.get("model"), dense.get("training")) != ("YOLOv3", "Default"):
-        raise ValueError(f"inputs: {path} is a {dense.get('model')} {dense.get('training')} run, not the dense YOLOv3")
-    return dense
+    return read_input(inputs[0], "YOLOv3", "Default", "the dense YOLOv3")
 
 
 def plain_input(inputs: list[str], student: dict) -> dict | None:
     """The same student trained without distillation (the second input), if given."""
     if len(inputs) < 2:
         return None
-    plain = json.loads(Path(inputs[1]).read_text())
-    if (plain.get("model"), plain.get("training")) != (student["model"], "Default"):
-        raise ValueError(f"inputs: {inputs[1]} is a {plain.get('model')} {plain.get('training')} run, "
-                         f"not {student['model']} trained without distillation")
-    return plain
+    return read_input(inputs[1], student["model"], "Default", f"{student['model']} trained without distillation")
 
 
 def rewind_point(profile: str, rewind_epoch: int | None) -> int:
     """LTH's and CS's k: as given, else the study's setting for the profile."""
-    from .grid import STUDY_SETTINGS
-
     return STUDY_SETTINGS[profile]["rewind_epoch"] if rewind_epoch is None else rewind_epoch
 
 
