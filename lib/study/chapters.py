@@ -57,6 +57,14 @@ def search_epochs(params: RunParams, rounds: int) -> int:
     return max(1, params.train.epochs // rounds)
 
 
+def hint_layers(hints) -> tuple[int, ...]:
+    """The teacher layers of a hint setting, from a chapter's list literal."""
+    if isinstance(hints, (str, bytes)) or not all(isinstance(h, int) for h in hints):
+        raise ValueError(f"hints: expected a list of teacher layer indices such as [36, 61], got {hints!r} "
+                         "(with papermill, pass lists as YAML: -y 'hints: [36, 61]')")
+    return tuple(hints)
+
+
 def gan_params(adversarial_fraction: float | None, detection_weight: float, lr: float, swap: float) -> GANParams:
     """GANParams from a chapter's flat parameters (None: the paper's 2/3 adversarial phase)."""
     given = {} if adversarial_fraction is None else {"adversarial_fraction": adversarial_fraction}

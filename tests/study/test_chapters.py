@@ -23,6 +23,9 @@ def test_chapter_parameters_are_validated_by_name_before_any_work():
         chapter_params("smoke", "builtin", None, "yolov3", None, 0, batch=3)
     assert smoke().train.epochs == 2 and smoke().model.width == 0.125  # None keeps the profile's
     assert model_label("yolov3-mobile", "leaky") == "YOLOv3-Mobile (leaky)"
+    assert chapters.hint_layers([36, 61]) == (36, 61)
+    with pytest.raises(ValueError, match="hints: expected a list of teacher layer indices.*-y 'hints"):
+        chapters.hint_layers("[36, 61]")
     assert chapters.rewind_point("paper", None) == 10 and chapters.rewind_point("cpu", 3) == 3
     assert chapters.search_epochs(chapter_params("paper", "builtin", None, "yolov3", None, 0), 3) == 100
 
