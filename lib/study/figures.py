@@ -17,7 +17,7 @@ from ..models import load_weights
 from ..params import from_dict
 from ..train.distributed import resolve_device
 from ..train.run import open_data
-from .results import pareto_front
+from .results import pareto_front, row_means
 
 COSTS = {"macs": "MACs (paper rule, one image)", "storage_mb": "storage (MB)", "params": "parameters"}
 
@@ -33,8 +33,7 @@ def map_vs_cost(runs: pd.DataFrame, cost: str = "macs") -> plt.Figure:
     fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         ax.set_prop_cycle(color=plt.cm.tab20.colors)  # 16 rows: distinct colours
-        means = runs[runs["dataset"] == dataset].groupby(["order", "model", "training"])[[cost, "map50"]].mean()
-        means = means.reset_index()
+        means = row_means(runs, dataset, [cost, "map50"]).reset_index()
         front = pareto_front(means[cost].to_numpy(), means["map50"].to_numpy())
         for i, row in means.iterrows():
             ax.scatter(row[cost], row["map50"], s=40, marker="o" if front[i] else "x", label=_label(row))

@@ -14,7 +14,9 @@ from .grid import PAPER_DATASET, rows
 
 COLUMNS = ("dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
            "params", "macs", "storage_mb", "epochs", "train_img_per_s")
-MEASURES = {"map50": "mAP@0.5", "params": "params", "macs": "MACs", "storage_mb": "MB"}
+# our column -> (its label, the paper table's column)
+MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"), "macs": ("MACs", "macs_mean"),
+            "storage_mb": ("MB", "storage_mb_mean")}
 
 
 def load_results(paths: list[str]) -> list[dict]:
@@ -26,14 +28,25 @@ def load_results(paths: list[str]) -> list[dict]:
 def runs_frame(results: list[dict]) -> pd.DataFrame:
     """One line per run, in the paper's row order within each dataset."""
     frame = pd.DataFrame([{k: r[k] for k in COLUMNS} for r in results])
-    frame["order"] = [row_order(r["dataset"], r["model"], r["training"]) for r in results]
-    frame["in_paper"] = frame["order"] < 14
+    frame["order"], frame["in_paper"] = zip(*(grid_row(r["dataset"], r["model"], r["training"]) for r in results))
     return frame.sort_values(["dataset", "order", "seed"], kind="stable").reset_index(drop=True)
 
 
-def row_order(dataset: str, model: str, training: str) -> int:
-    labels = [(r.model, r.training) for r in rows(PAPER_DATASET[dataset], 0)]
-    return labels.index((model, training)) if (model, training) in labels else len(labels)
+def grid_row(dataset: str, model: str, training: str) -> tuple[int, bool]:
+    """A run's position among its dataset's rows and whether the paper has that row
+    (a row the grid does not know goes last)."""
+    table = rows(PAPER_DATASET[dataset], 0)
+    for i, row in enumerate(table):
+        if (row.model, row.training) == (model, training):
+            return i, row.in_paper
+    return len(table), False
+
+
+def row_means(runs: pd.DataFrame, dataset: str, columns: list[str]) -> pd.DataFrame:
+    """Means over seeds of ``columns`` for each row of one dataset, indexed by
+    (model, training) in the paper's order."""
+    subset = runs[runs["dataset"] == dataset]
+    return subset.groupby(["order", "model", "training"])[columns].mean().reset_index(level=0, drop=True)
 
 
 def _mean_std(values: pd.Series, digits: int) -> str:
@@ -56,8 +69,7 @@ def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
 def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Each row's mean mAP@0.5, params, MACs and storage as % of the dense YOLOv3's,
     beside the same percentages from the paper's table for the matching dataset."""
-    means = runs[runs["dataset"] == dataset].groupby(["order", "model", "training"], sort=True)[list(MEASURES)].mean()
-    means = means.reset_index(level=0, drop=True)
+    means = row_means(runs, dataset, list(MEASURES))
     dense = means.loc[("YOLOv3", "Default")]
     paper = {(r["model"], r["training"]): r for r in paper_table(PAPER_DATASET[dataset])}
     top = paper[("YOLOv3", "Default")]
@@ -65,9 +77,8 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     for (model, training), ours in means.iterrows():
         line = {"model": model, "training": training}
         theirs = paper.get((model, training))
-        for key, label in MEASURES.items():
+        for key, (label, paper_key) in MEASURES.items():
             line[f"{label} %"] = 100 * ours[key] / dense[key]
-            paper_key = "storage_mb_mean" if key == "storage_mb" else f"{key.replace('50', '')}_mean"
             line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
         out.append(line)
     return pd.DataFrame(out)
@@ -76,8 +87,7 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
 def coco_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """COCO AP@[.5:.95] and AP for small, medium and large objects, mean over seeds."""
     keys = {"map_coco": "AP", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large"}
-    means = runs[runs["dataset"] == dataset].groupby(["order", "model", "training"], sort=True)[list(keys)].mean()
-    return means.reset_index(level=0, drop=True).rename(columns=keys).reset_index()
+    return row_means(runs, dataset, list(keys)).rename(columns=keys).reset_index()
 
 
 def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:

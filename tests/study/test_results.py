@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lib.paper import paper_table
-from lib.study.results import (coco_table, dense_maps, near_zero_rows, pareto_front, relative_table, row_order,
+from lib.study.results import (coco_table, dense_maps, near_zero_rows, pareto_front, relative_table, grid_row,
                                runs_frame, summary_table)
 
 
@@ -28,7 +28,7 @@ def test_rows_follow_the_papers_order_with_extra_rows_last():
     runs = runs_frame(list(reversed(RESULTS)))
     assert runs["model"].tolist()[:3] == ["YOLOv3-Tiny", "YOLOv3", "YOLOv3"] and runs["seed"].tolist()[1:3] == [0, 1]
     assert runs["in_paper"].tolist() == [True] * 5 + [False]
-    assert row_order("builtin-dark", "YOLO Nano (leaky)", "KD fts 61, 91") == 9
+    assert grid_row("builtin-dark", "YOLO Nano (leaky)", "KD fts 61, 91") == (9, True)
 
 
 def test_summary_gives_mean_and_sample_std_over_seeds():
