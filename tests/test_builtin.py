@@ -1,9 +1,11 @@
 import hashlib
+import shutil
 
 import numpy as np
 import pytest
 
-from lib.data import BuiltinSpec, builtin_dataset, open_split, read_voc
+from lib.data import BuiltinSpec, DatasetError, builtin_dataset, open_split, read_voc
+from lib.data import synthetic
 from lib.data.synthetic import render_scene
 
 SMALL = dict(img_size=96, n_train=6, n_val=2, n_test=2)
@@ -64,6 +66,33 @@ def test_open_split_generates_on_first_use(tmp_path, monkeypatch):
     assert len(index) == 2 and index.name == "builtin-dark"
     assert len(list(tmp_path.glob("builtin-dark-*"))) == 1 and not list(tmp_path.glob("*.partial-*"))
 
+
+def test_a_folder_another_process_finished_first_is_kept(tmp_path, monkeypatch):
+    """Two runs generating the same dataset at once: the loser must not swap the
+    winner's folder out from under a reader."""
+    spec = BuiltinSpec(**SMALL)
+    winner = builtin_dataset(spec, tmp_path / "winner")
+    folder = tmp_path / "cache" / winner.name
+    real_write = synthetic.write_dataset
+
+    def write_while_another_finishes(spec, staging):
+        real_write(spec, staging)
+        shutil.copytree(winner, folder)  # the other process's os.replace lands now
+        (folder / "marker").touch()
+
+    monkeypatch.setattr(synthetic, "write_dataset", write_while_another_finishes)
+    assert builtin_dataset(spec, tmp_path / "cache") == folder
+    assert (folder / "marker").exists() and not list(folder.parent.glob("*.partial-*"))
+
+
+def test_a_foreign_folder_in_the_way_is_named(tmp_path):
+    spec = BuiltinSpec(**SMALL)
+    name = builtin_dataset(spec, tmp_path / "a").name
+    (tmp_path / "b" / name).mkdir(parents=True)
+    (tmp_path / "b" / name / "notes.txt").write_text("mine")
+    with pytest.raises(DatasetError, match=name):
+        builtin_dataset(spec, tmp_path / "b")
+    assert (tmp_path / "b" / name / "notes.txt").read_text() == "mine"
 
 @pytest.mark.parametrize("kwargs,field", [({"variant": "dusk"}, "variant"), ({"classes": ("circle", "blob")}, "classes"),
                                           ({"n_val": 0}, "n_train"), ({"min_object_size": 0.5, "max_object_size": 0.2}, "object sizes")])

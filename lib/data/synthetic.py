@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from .records import DatasetError
 from .shapes import SHAPES, bar, blob, place
 
 VARIANTS = {"light": 0, "dark": 1}
@@ -205,12 +206,18 @@ def cache_root() -> Path:
 
 def builtin_dataset(spec: BuiltinSpec = BuiltinSpec(), cache_dir: str | Path | None = None) -> Path:
     """The VOC-layout folder of ``spec``, generated on first use (atomically: a
-    partly written folder is never mistaken for a finished one)."""
+    partly written folder is never mistaken for a finished one, and a folder that
+    another process finished first is kept, since that process may be reading it)."""
     folder = Path(cache_dir or cache_root()) / f"builtin-{spec.variant}-{spec.key()}"
     if not (folder / "spec.json").is_file():
         staging = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         write_dataset(spec, staging)
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(staging, folder)
+        try:
+            os.replace(staging, folder)  # fails on a non-empty folder: never swapped under a reader
+        except OSError:
+            shutil.rmtree(staging)
+            if not (folder / "spec.json").is_file():
+                raise DatasetError(f"{folder}: a folder that is not a finished built-in dataset is in the "
+                                   "way; remove it") from None
     return folder
