@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
-from .data import DATASETS
+from .data import DATASETS, BuiltinSpec
 from .data.augment import AugmentParams
 from .models import REGISTRY
 from .models.blocks import ACTIVATIONS
@@ -30,15 +30,22 @@ class DataParams:
     img_size: int = 416                     # training size and letterboxed evaluation size
     multiscale: tuple[int, int] | None = (288, 640)  # per-batch training sizes; None: fixed
     skip_invalid: bool = False
-    builtin_size: int = 320                 # the generated dataset's image side and counts
+    builtin_size: int = 320                 # the generated dataset's image side and counts,
     builtin_train: int = 800
     builtin_val: int = 200
     builtin_test: int = 200
+    builtin_classes: tuple[str, ...] = BuiltinSpec.classes  # and its difficulty (BuiltinSpec)
+    builtin_max_objects: int = BuiltinSpec.max_objects
+    builtin_max_distractors: int = BuiltinSpec.max_distractors
+    builtin_min_object_size: float = BuiltinSpec.min_object_size
     augment: AugmentParams = field(default_factory=AugmentParams)
 
     def builtin_spec(self) -> dict:
+        """BuiltinSpec's fields (less the variant, which the dataset's name gives)."""
         return {"img_size": self.builtin_size, "n_train": self.builtin_train, "n_val": self.builtin_val,
-                "n_test": self.builtin_test}
+                "n_test": self.builtin_test, "classes": self.builtin_classes,
+                "max_objects": self.builtin_max_objects, "max_distractors": self.builtin_max_distractors,
+                "min_object_size": self.builtin_min_object_size}
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ def from_dict(values: dict) -> RunParams:
     data = dict(values["data"])
     data["augment"] = AugmentParams(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["augment"].items()})
     data["multiscale"] = tuple(data["multiscale"]) if data["multiscale"] is not None else None
+    data["builtin_classes"] = tuple(data["builtin_classes"])
     return RunParams(DataParams(**data), ModelParams(**values["model"]), TrainParams(**values["train"]))
 
 
@@ -130,6 +138,13 @@ def validate(params: RunParams) -> RunParams:
         _positive_int(f"train.{name}", getattr(t, name))
     for name in ("builtin_train", "builtin_val", "builtin_test"):
         _positive_int(f"data.{name}", getattr(d, name))
+    try:  # the built-in dataset's difficulty settings; its messages start with the field's name
+        BuiltinSpec(**d.builtin_spec())
+    except ValueError as error:
+        raise ParamError(f"data.builtin_{error}") from None
+    except TypeError as error:
+        raise ParamError("data.builtin_classes, builtin_max_objects, builtin_max_distractors, builtin_min_object_size: "
+                         f"expected shape names, integers and a fraction of the image side ({error})") from None
     if t.optimizer not in OPTIMIZERS:
         raise ParamError(f"train.optimizer: expected one of {OPTIMIZERS}, got {t.optimizer!r}")
     if t.lr0 is not None and not t.lr0 > 0:

@@ -94,8 +94,10 @@ def test_a_foreign_folder_in_the_way_is_named(tmp_path):
         builtin_dataset(spec, tmp_path / "b")
     assert (tmp_path / "b" / name / "notes.txt").read_text() == "mine"
 
+
 @pytest.mark.parametrize("kwargs,field", [({"variant": "dusk"}, "variant"), ({"classes": ("circle", "blob")}, "classes"),
-                                          ({"n_val": 0}, "n_train"), ({"min_object_size": 0.5, "max_object_size": 0.2}, "object sizes")])
+                                          ({"n_val": 0}, "n_train"), ({"min_object_size": 0.5, "max_object_size": 0.2}, "min_object_size"),
+                                          ({"max_objects": 0}, "max_objects")])
 def test_bad_spec_is_named(kwargs, field):
     with pytest.raises(ValueError, match=field):
         BuiltinSpec(**kwargs)

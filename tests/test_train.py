@@ -11,9 +11,10 @@ import torch
 
 from lib.models import build, save_weights
 from lib.models.anchors import kmeans_anchors
-from lib.params import ParamError
+from lib.params import ParamError, from_dict
 from lib.profiles import profile_params
 from lib.train import train
+from lib.train.run import open_data
 from lib.train.__main__ import main
 from lib.train.checkpoint import load_checkpoint
 
@@ -95,6 +96,9 @@ def test_two_process_gloo_ddp_writes_the_same_checkpoint_format(cache, tmp_path)
     ({"data.dataset": "voc"}, "data.data_root: required"),
     ({"data.dataset": "exdark", "data.data_root": "/no/such/folder"}, "data.data_root: folder"),
     ({"data.multiscale": (320, 256)}, "data.multiscale"),
+    ({"data.builtin_classes": ("circle", "blob")}, "data.builtin_classes: expected names"),
+    ({"data.builtin_min_object_size": 0.0}, "data.builtin_min_object_size"),
+    ({"data.builtin_max_objects": "3"}, "data.builtin_classes, builtin_max_objects"),
 ])
 def test_bad_parameters_fail_before_training(overrides, field):
     with pytest.raises(ParamError, match=field):
@@ -117,6 +121,23 @@ def test_unknown_parameter_and_profile_are_named():
     with pytest.raises(ParamError, match="profile: unknown profile 'gpu'"):
         profile_params("gpu")
 
+
+
+@pytest.mark.parametrize("profile", ["smoke", "cpu", "paper"])
+def test_parameters_survive_a_json_round_trip(profile, tmp_path):
+    """A run's parameters are read back from its JSON (figures, resumed studies):
+    they must compare equal and name the same run."""
+    params = profile_params(profile, **({"data.data_root": str(tmp_path)} if profile == "paper" else {}))
+    back = from_dict(json.loads(json.dumps(params.to_dict())))
+    assert back == params and back.run_hash() == params.run_hash()
+
+
+def test_the_built_in_datasets_difficulty_reaches_its_spec(cache):
+    params = profile_params("smoke", **{"data.builtin_classes": ("circle", "star"), "data.builtin_max_objects": 2})
+    index = open_data(params)["val"]
+    assert tuple(index.classes) == ("circle", "star")
+    assert max(len(r.boxes) for r in index.records) <= 2
+    assert params.run_hash() != profile_params("smoke").run_hash()
 
 def test_command_line_overrides(cache, tmp_path, capsys):
     metrics = main(["--profile", "smoke", "--model", "yolov3-tiny", "--epochs", "1", "--set", "train.lr0=0.005",

@@ -58,7 +58,11 @@ class BuiltinSpec:
         if self.img_size < 32 or min(self.n_train, self.n_val, self.n_test) < 1:
             raise ValueError("img_size must be >= 32 and n_train, n_val, n_test >= 1")
         if not 0 < self.min_object_size <= self.max_object_size <= 1:
-            raise ValueError("object sizes: expected 0 < min_object_size <= max_object_size <= 1")
+            raise ValueError(f"min_object_size: expected 0 < min_object_size <= max_object_size "
+                             f"({self.max_object_size}) <= 1, got {self.min_object_size}")
+        if self.max_objects < 1 or self.max_distractors < 0:
+            raise ValueError(f"max_objects, max_distractors: expected at least 1 and 0, got "
+                             f"{self.max_objects} and {self.max_distractors}")
 
     def key(self) -> str:
         return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
