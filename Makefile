@@ -1,10 +1,12 @@
 # make test   install if needed, run the tests
-# make book   install if needed, run the study (PROFILE=cpu by default), build the HTML book
+# make book   install if needed, run the study (PROFILE=cpu, JOBS=2 by default), build the HTML book
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.install-stamp
 PROFILE ?= cpu
+# notebooks executed at once by make book, each with its share of the cores
+JOBS    ?= 2
 
 .PHONY: install test book clean
 
@@ -22,7 +24,7 @@ test: $(STAMP)
 
 book: $(STAMP)
 	@start=$$(date +%s); \
-	$(PY) -m lib.study --profile $(PROFILE) && \
+	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) && \
 	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/_toc.yml . && \
 	echo "make book ($(PROFILE)): $$(( $$(date +%s) - start )) s; the book is _build/html/index.html"
 

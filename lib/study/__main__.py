@@ -1,6 +1,6 @@
 """Run the study: execute every chapter notebook that has no result yet.
 
-    python -m lib.study --profile cpu            # what make book runs
+    python -m lib.study --profile cpu --jobs 2   # what make book runs
     python -m lib.study --profile smoke --root /tmp/book-copy
     python -m lib.study --profile paper --dataset voc=~/data/VOCdevkit --dataset exdark=~/data/ExDark --seeds 3
     python -m lib.study --profile cpu --only 00_architectures 01_baseline
@@ -30,18 +30,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="a dataset to run on (repeatable; default: the profile's built-in light and dark sets)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per row (the paper: 3)")
     parser.add_argument("--only", nargs="+", default=(), metavar="CHAPTER", help="run only these chapters")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="notebooks executed at once, each with cpu_count / jobs threads (make book: 2)")
     parser.add_argument("--root", type=Path, default=REPO, help="the book tree to write into (default: this repo)")
     args = parser.parse_args(argv)
     datasets = None
     if args.dataset:
         datasets = {name: (str(Path(root).expanduser()) if root else None)
                     for name, _, root in (d.partition("=") for d in args.dataset)}
+    if args.jobs < 1:
+        parser.error(f"--jobs: expected a positive number of notebooks at once, got {args.jobs}")
     try:
         runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only))
     except ValueError as err:
         parser.error(str(err))
     started = time.monotonic()
-    report = execute(runs, REPO / "notebooks", args.root / "book" / "runs", args.root / "runs" / "study", cwd=args.root)
+    report = execute(runs, REPO / "notebooks", args.root / "book" / "runs", args.root / "runs" / "study", cwd=args.root,
+                     jobs=args.jobs)
     print(f"study ({args.profile}) took {time.monotonic() - started:.0f} s")
     if not args.only:  # a partial study leaves the other chapters' pages alone
         for page in remove_stale_pages(runs, args.root / "book" / "runs"):

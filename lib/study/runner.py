@@ -11,7 +11,10 @@ its result JSON there, last) and ``inputs`` (the result paths of its dependencie
 """
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,43 +95,84 @@ def result_path(run: Run, results_dir: Path) -> Path:
 
 
 def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir: Path, cwd: Path | None = None,
-            log=print) -> Report:
-    """Execute what is not done yet, in dependency order; executed notebooks go to
-    output_dir/<chapter>/<key>.ipynb (where the book picks them up)."""
+            log=print, jobs: int = 1) -> Report:
+    """Execute what is not done yet, each run after its dependencies, up to ``jobs`` at
+    once (each kernel then gets its share of the CPU threads); executed notebooks go
+    to output_dir/<chapter>/<key>.ipynb (where the book picks them up)."""
+    report, finished, broken = Report(), set(), {}   # broken: key -> the failed run's label
+    waiting, running = in_order(runs), {}
+
+    def start_what_can_start(pool) -> bool:
+        """Skip, block or launch the first waiting run whose dependencies are settled."""
+        for run in waiting:
+            if not all(d.key in finished or d.key in broken for d in run.depends):
+                continue
+            target, output = result_path(run, results_dir), Path(output_dir) / run.chapter / f"{run.key}.ipynb"
+            failed_deps = [broken[d.key] for d in run.depends if d.key in broken]
+            if failed_deps:
+                report.blocked[run.label] = broken[run.key] = failed_deps[0]
+            elif target.exists() and output.exists():  # done: its result and its page
+                report.skipped.append(run.label)
+                finished.add(run.key)
+            elif len(running) == jobs:  # no free slot: it waits, in dependency order
+                continue
+            else:
+                log(f"running {run.label} {run.title}")
+                future = pool.submit(execute_one, run, Path(notebooks_dir) / f"{run.chapter}.ipynb", output, target,
+                                     [result_path(d, results_dir) for d in run.depends], cwd)
+                running[future] = (run, time.monotonic())
+            waiting.remove(run)
+            return True
+        return False
+
+    with kernel_threads(jobs), ThreadPoolExecutor(jobs) as pool:
+        while waiting or running:
+            while start_what_can_start(pool):
+                pass
+            for future in wait(running, return_when=FIRST_COMPLETED).done:
+                run, started = running.pop(future)
+                err = future.exception()
+                if err is None:
+                    report.executed.append(run.label)
+                    finished.add(run.key)
+                    log(f"  done {run.label} in {time.monotonic() - started:.0f} s")
+                else:  # a failed run must not stop the others
+                    report.failed[run.label] = f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', err)}"
+                    broken[run.key] = run.label
+    return report
+
+
+def execute_one(run: Run, template: Path, output: Path, target: Path, inputs: list[Path], cwd: Path | None) -> None:
+    """Run one notebook with papermill; raise if it fails or writes no result."""
     import papermill
 
-    report, broken = Report(), {}
-    for run in in_order(runs):
-        target = result_path(run, results_dir)
-        output = Path(output_dir) / run.chapter / f"{run.key}.ipynb"
-        if target.exists() and output.exists():  # done: its result and its page
-            report.skipped.append(run.label)
-            continue
-        failed_deps = [broken[d.key] for d in run.depends if d.key in broken]
-        if failed_deps:
-            report.blocked[run.label] = failed_deps[0]
-            broken[run.key] = failed_deps[0]
-            continue
-        template = Path(notebooks_dir) / f"{run.chapter}.ipynb"
-        output.parent.mkdir(parents=True, exist_ok=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        parameters = {**run.parameters, "result_path": str(target.resolve()),
-                      "inputs": [str(result_path(d, results_dir).resolve()) for d in run.depends]}
-        log(f"running {run.label} {run.title}")
-        started = time.monotonic()
-        try:
-            papermill.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
-                                       progress_bar=False, cwd=str(cwd) if cwd else None)
-            if not target.exists():
-                raise RuntimeError(f"the notebook finished without writing {target}")
-            finish_notebook(output, run.title)
-            report.executed.append(run.label)
-            log(f"  done in {time.monotonic() - started:.0f} s")
-        except Exception as err:  # a failed run must not stop the others
-            reason = f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', err)}"
-            report.failed[run.label] = reason
-            broken[run.key] = run.label
-    return report
+    output.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    parameters = {**run.parameters, "result_path": str(target.resolve()), "inputs": [str(p.resolve()) for p in inputs]}
+    papermill.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
+                               progress_bar=False, cwd=str(cwd) if cwd else None)
+    if not target.exists():
+        raise RuntimeError(f"the notebook finished without writing {target}")
+    finish_notebook(output, run.title)
+
+
+@contextmanager
+def kernel_threads(jobs: int):
+    """With several kernels at once, each gets cpu_count // jobs compute threads (the
+    kernels inherit OMP_NUM_THREADS), so they share the cores instead of fighting over
+    them. A run's numbers depend on its thread count: compare studies run with the same jobs."""
+    if jobs < 1:
+        raise ValueError(f"jobs: expected a positive number of notebooks at once, got {jobs}")
+    saved = os.environ.get("OMP_NUM_THREADS")
+    if jobs > 1:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved
 
 
 def remove_stale_pages(runs: list[Run], output_dir: Path) -> list[Path]:

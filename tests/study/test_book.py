@@ -21,8 +21,8 @@ def test_the_study_builds_into_a_book_with_warnings_as_errors(tmp_path):
     shutil.copy(ROOT / "_config.yml", tmp_path)
     for page in [ROOT / "book" / "_toc.yml", *(ROOT / "book").glob("*.md")]:
         shutil.copy(page, book)
-    study = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    study = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path),
+                            "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=1800)  # as make book
     assert study.returncode == 0, study.stdout + study.stderr
     again = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path)],
                            cwd=ROOT, capture_output=True, text=True, timeout=600)

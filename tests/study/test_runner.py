@@ -1,4 +1,5 @@
 import json
+import os
 
 import nbformat
 import pytest
@@ -14,6 +15,11 @@ TEMPLATES = {
     # total: the sum of its inputs' y
     "total": ("result_path = ''\ninputs = []",
               "import json\nys = [json.load(open(p))['y'] for p in inputs]\njson.dump({'y': sum(ys)}, open(result_path, 'w'))"),
+    # span: when it ran (after a pause) and the compute threads its kernel was given
+    "span": ("pause = 0\nresult_path = ''\ninputs = []",
+             "import json, os, time\nstart = time.time()\ntime.sleep(pause)\n"
+             "json.dump({'start': start, 'end': time.time(), 'threads': os.environ.get('OMP_NUM_THREADS')}, "
+             "open(result_path, 'w'))"),
 }
 
 
@@ -27,8 +33,9 @@ def study(tmp_path):
                                                                 "language": "python"}})
         nbformat.write(nb, notebooks / f"{name}.ipynb")
 
-    def run(runs):
-        return execute(runs, notebooks, tmp_path / "book" / "runs", tmp_path / "results", log=lambda _: None)
+    def run(runs, jobs=1):
+        return execute(runs, notebooks, tmp_path / "book" / "runs", tmp_path / "results", log=lambda _: None,
+                       jobs=jobs)
     return run, tmp_path
 
 
@@ -58,9 +65,10 @@ def test_changing_one_parameter_reruns_only_that_run_and_its_dependants(study):
     assert json.loads(result_path(grid(b=4)[0], root / "results").read_text()) == {"y": 20}
 
 
-def test_a_failed_run_is_named_its_dependants_blocked_and_the_rest_kept(study):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failed_run_is_named_its_dependants_blocked_and_the_rest_kept(study, jobs):
     run, root = study
-    report = run(grid(a=-1))
+    report = run(grid(a=-1), jobs)
     bad = Run("square", {"x": -1})
     assert not report.ok
     assert report.failed == {bad.label: "AssertionError: x must be >= 0, got -1"}
@@ -89,3 +97,23 @@ def test_pages_of_runs_no_longer_in_the_study_are_removed_and_their_results_kept
     again = run(grid(a=2))  # set back: the notebooks run again for their pages
     assert sorted(label.split("[")[0] for label in again.executed) == ["square", "total"]
 
+
+
+def test_with_two_jobs_independent_runs_overlap_and_a_dependant_waits_for_both(study, monkeypatch):
+    run, root = study
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    a, b = Run("span", {"pause": 3}), Run("span", {"pause": 0.5})
+    after = Run("span", {"pause": 0}, (a, b))
+    report = run([after], jobs=2)
+    assert report.ok and len(report.executed) == 3
+    spans = {r.key: json.loads(result_path(r, root / "results").read_text()) for r in (a, b, after)}
+    assert spans[b.key]["start"] < spans[a.key]["end"] and spans[a.key]["start"] < spans[b.key]["end"]
+    assert spans[after.key]["start"] > max(spans[a.key]["end"], spans[b.key]["end"])
+    assert spans[a.key]["threads"] == str(max(1, os.cpu_count() // 2))
+    assert os.environ["OMP_NUM_THREADS"] == "7"  # the runner's own setting is restored
+
+
+def test_jobs_must_be_positive(study):
+    run, _ = study
+    with pytest.raises(ValueError, match="jobs"):
+        run(grid(), jobs=0)
