@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..paper import PAPER_MODELS
+from ..params import stable_hash
 from ..profiles import PROFILES
 from .runner import Run
 
@@ -75,10 +76,11 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
         raise ValueError(f"dataset: unknown {sorted(unknown)}; expected some of {sorted(PAPER_DATASET)}")
     architectures = Run("00_architectures", {"img_size": 416}, (), "The detectors at the paper's scale")
     training = []
+    profile_hash = stable_hash(PROFILES[profile])  # an edited profile re-runs what it trains
     for dataset, root in datasets.items():
         for seed in range(seeds):
             common = {"profile": profile, "dataset": dataset, "data_root": root, "seed": seed}
-            training += dataset_runs(common, PAPER_DATASET[dataset], settings["rewind_epoch"])
+            training += dataset_runs(common, PAPER_DATASET[dataset], settings["rewind_epoch"], profile_hash)
     results = Run("06_results", {"profile": profile}, (architectures, *training), "Results")
     runs = [architectures, *training, results]
     if only:
@@ -89,14 +91,15 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     return runs
 
 
-def dataset_runs(common: dict, paper_dataset: str, rewind_epoch: int) -> list[Run]:
+def dataset_runs(common: dict, paper_dataset: str, rewind_epoch: int, profile_hash: str = "") -> list[Run]:
     """The runs of one dataset and seed. The dense YOLOv3 run is LTH's round 0 and the
     distillation teacher; a distilled student also reads its plain counterpart (same
     model, no KD) to show the two side by side."""
     def make(row: Row, depends: tuple[Run, ...] = ()) -> Run:
         name, activation = PAPER_MODELS[row.model]
         title = f"{row.model}, {row.training}: {common['dataset']}, seed {common['seed']}"
-        return Run(row.chapter, {**common, "model": name, "activation": activation, **row.settings}, depends, title)
+        return Run(row.chapter, {**common, "model": name, "activation": activation, **row.settings}, depends, title,
+                   profile_hash)
 
     table = rows(paper_dataset, rewind_epoch)
     plain = {row.model: make(row) for row in table if row.chapter == "01_baseline"}

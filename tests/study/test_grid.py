@@ -53,3 +53,15 @@ def test_a_changed_profile_setting_changes_the_keys_of_dependants_only():
     assert "YOLOv3, Default: builtin, seed 0" in moved and "YOLOv3-Tiny, Default: builtin, seed 0" not in moved
     assert "YOLO Nano (leaky), KD GAN: builtin, seed 0" in moved  # its teacher changed
     assert "The detectors at the paper's scale" not in moved and "Results" in moved
+
+
+def test_an_edited_profile_changes_the_key_of_every_run_it_trains(monkeypatch):
+    """After a pull that changes a profile's definition, the study must re-run its
+    training chapters instead of skipping them on stale results."""
+    from lib import profiles
+
+    before = {r.title: r.key for r in study_runs("cpu")}
+    monkeypatch.setitem(profiles.PROFILES, "cpu", {**profiles.PROFILES["cpu"], "train.epochs": 11})
+    after = {r.title: r.key for r in study_runs("cpu")}
+    changed = {title for title in before if before[title] != after[title]}
+    assert changed == set(before) - {"The detectors at the paper's scale"}
