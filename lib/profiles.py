@@ -27,8 +27,9 @@ PROFILES: dict[str, dict] = {
     # 0.017), so this profile generates an easier one: three distinct shapes, objects
     # at least a quarter of the side, at most three of them and one distractor. Small
     # batches without mosaic give 4x the optimizer steps for the same images; with them
-    # YOLOv3 reached 0.69 (test) in 10 epochs (README: the steps that led there). At 192 px, 800 images of the default
-    # task and 40 epochs (20 minutes for YOLOv3 alone) it reached 0.71: "cpu-long".
+    # YOLOv3 reached 0.69 (test) in 10 epochs (README: the steps that led there). At
+    # 192 px, 800 images of the default task and 40 epochs (20 minutes for YOLOv3
+    # alone) it reached 0.71: "cpu-long".
     "cpu": {
         "data.builtin_size": 128, "data.builtin_train": 400, "data.builtin_val": 50, "data.builtin_test": 100,
         "data.builtin_classes": ("circle", "star", "cross"), "data.builtin_min_object_size": 0.25,

@@ -91,7 +91,7 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     return runs
 
 
-def dataset_runs(common: dict, paper_dataset: str, rewind_epoch: int, profile_hash: str = "") -> list[Run]:
+def dataset_runs(common: dict, paper_dataset: str, rewind_epoch: int, profile_hash: str) -> list[Run]:
     """The runs of one dataset and seed. The dense YOLOv3 run is LTH's round 0 and the
     distillation teacher; a distilled student also reads its plain counterpart (same
     model, no KD) to show the two side by side."""

@@ -1,7 +1,8 @@
 """Executes the study's runs: each run is a notebook template executed by papermill
 with its parameters, named by a hash of (chapter, parameters, the keys of the runs it
-reads, the settings its parameters name, such as the profile's definition). A run whose result file and executed notebook exist is skipped; a changed
-parameter changes the run's key and so the keys of everything downstream. The key
+reads, a fingerprint of what the parameters name, such as the profile's definition). A
+run whose result file and executed notebook exist is skipped; a changed parameter
+changes the run's key and so the keys of everything downstream. The key
 does not cover the template's code: after editing a template, delete its runs'
 results (``runs/study/<chapter>-*.json``) to run them again. A failed run is recorded and
 the rest go on (its dependants are blocked, not attempted); the report names them all.
@@ -27,13 +28,13 @@ class Run:
     parameters: dict                  # flat literals for the parameters cell
     depends: tuple["Run", ...] = ()   # runs whose results this one reads
     title: str = ""                   # the executed page's title (not part of the key)
-    settings: str = ""                # a hash of what the parameters name but do not spell
+    fingerprint: str = ""             # a hash of what the parameters name but do not spell
                                       # out (a profile's definition): part of the key
 
     @property
     def key(self) -> str:
         return stable_hash({"chapter": self.chapter, "parameters": self.parameters,
-                            "depends": [d.key for d in self.depends], "settings": self.settings})
+                            "depends": [d.key for d in self.depends], "fingerprint": self.fingerprint})
 
     @property
     def label(self) -> str:
