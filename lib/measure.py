@@ -13,8 +13,9 @@ import torch
 from torch import Tensor, nn
 
 from .models.io import save_weights
+from .prune.sparse import save_sparse
 
-# thop-style extras the paper's MAC column included (STUDY.md §5), per output element.
+# thop-style extras the paper's MAC column included (book/spec.md, Metrics), per output element.
 PAPER_ELEMENT_COST = {nn.BatchNorm2d: 2, nn.LeakyReLU: 1}
 
 
@@ -53,7 +54,7 @@ def count_macs(model: nn.Module, img_size: int = 416) -> dict[str, int]:
     """MACs for one (3, img_size, img_size) image, by two rules.
 
     macs: conv and linear multiply-accumulates only (the study's definition).
-    macs_paper: the paper's thop-based counter (see STUDY.md §5): macs, plus 1 per
+    macs_paper: the paper's thop-based counter (book/spec.md, Metrics): macs, plus 1 per
     output element of a biased conv, 2 per BatchNorm output element, 1 per
     LeakyReLU output element, input + output elements per adaptive average pool.
     """
@@ -87,8 +88,6 @@ def count_macs(model: nn.Module, img_size: int = 416) -> dict[str, int]:
 def storage_bytes(model: nn.Module) -> int:
     """Bytes of the model file as the study saves it: the compact sparse file
     (``lib.prune.save_sparse``) for a masked model, else ``lib.models.save_weights``."""
-    from .prune.sparse import save_sparse  # pruning builds on the models; import on use
-
     buffer = io.BytesIO()
     masked = any(hasattr(m, "weight_mask") for m in model.modules())
     (save_sparse if masked else save_weights)(model, buffer)

@@ -1,19 +1,11 @@
 """The paper's Tables I and II (Salvi & Barros), carried as the project's own data
-file ``lib/paper_tables.csv``: what the paper reports, shown beside what we measure."""
+file ``lib/paper_tables.csv``: what the paper reports, shown beside what we measure.
+Each line carries the id of the study's row it reports (``lib.study.rows``)."""
 from __future__ import annotations
 
 import csv
 from importlib import resources
 
-# Paper model label -> (our model name, activation override).
-PAPER_MODELS = {
-    "YOLOv3": ("yolov3", None),
-    "YOLOv3-Tiny": ("yolov3-tiny", None),
-    "YOLO Nano": ("yolo-nano", None),
-    "YOLOv3-Mobile": ("yolov3-mobile", None),
-    "YOLO Nano (leaky)": ("yolo-nano", "leaky"),
-    "YOLOv3-Mobile (leaky)": ("yolov3-mobile", "leaky"),
-}
 NUM_CLASSES = {"voc": 20, "exdark": 12}
 _NUMERIC = ("map_mean", "map_std", "params_mean", "params_std", "macs_mean", "macs_std",
             "storage_mb_mean", "storage_mb_std")
@@ -26,3 +18,8 @@ def paper_table(dataset: str | None = None) -> list[dict]:
     if dataset is not None and dataset not in NUM_CLASSES:
         raise ValueError(f"dataset: expected one of {sorted(NUM_CLASSES)}, got {dataset!r}")
     return [r for r in rows if dataset is None or r["dataset"] == dataset]
+
+
+def paper_numbers(dataset: str) -> dict[str, dict]:
+    """One paper table by row id."""
+    return {r["row"]: r for r in paper_table(dataset)}

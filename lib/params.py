@@ -12,7 +12,7 @@ from .data.augment import AugmentParams
 from .models import REGISTRY
 from .models.blocks import ACTIVATIONS
 
-# Default initial learning rate per model (STUDY.md §2).
+# Default initial learning rate per model (book/spec.md, Training scheme).
 DEFAULT_LR0 = {"yolov3": 0.01, "yolov3-tiny": 0.01, "yolo-nano": 0.001, "yolov3-mobile": 0.001}
 
 

@@ -1,5 +1,7 @@
 """Named scales of the study. A profile is a set of overrides of RunParams' defaults
-(which are the paper's scheme); the chapters and the study runner take it by name.
+(which are the paper's scheme) and the study's settings at that scale (its datasets,
+LTH's and CS's rewind epoch): one definition each, which the chapters and the study
+runner take by name.
 
 - smoke: seconds per run, for the tests.
 - cpu:   the whole study on the built-in datasets on a 2-core CPU in about an hour
@@ -10,16 +12,33 @@
 """
 from __future__ import annotations
 
-from .params import ParamError, RunParams, override, validate
+from dataclasses import asdict, dataclass
 
-PROFILES: dict[str, dict] = {
-    "smoke": {
+from .params import ParamError, RunParams, override, stable_hash, validate
+
+BUILTIN = ("builtin", "builtin-dark")  # the study's light and dark datasets on a CPU
+
+
+@dataclass(frozen=True)
+class Profile:
+    overrides: dict                 # dotted RunParams fields -> values
+    rewind_epoch: int               # k: LTH's and CS's rewind point (the paper: 10 of 300 epochs)
+    datasets: tuple[str, ...] = BUILTIN  # the study's datasets (light, dark)
+
+    def fingerprint(self) -> str:
+        """A hash of the whole definition: a study run's key covers it, so an edited
+        profile re-runs what it trains."""
+        return stable_hash(asdict(self))
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile({
         "data.builtin_size": 128, "data.builtin_train": 16, "data.builtin_val": 8, "data.builtin_test": 8,
         "data.img_size": 128, "data.multiscale": None,
         "model.width": 0.125,
         "train.epochs": 2, "train.batch_size": 8, "train.nominal_batch": 8,
         "train.warmup_epochs": 0.5, "train.warmup_min_iters": 0,
-    },
+    }, rewind_epoch=0),
     # The whole study (16 runs on each of two datasets, CS and distillation at up to
     # twice a plain run's cost) within about an hour on 2 cores (make book runs two
     # notebooks at once): 128 px, 400 training images, 10 epochs. That is too little
@@ -27,10 +46,10 @@ PROFILES: dict[str, dict] = {
     # 0.017), so this profile generates an easier one: three distinct shapes, objects
     # at least a quarter of the side, at most three of them and one distractor. Small
     # batches without mosaic give 4x the optimizer steps for the same images; with them
-    # YOLOv3 reached 0.69 (test) in 10 epochs (README: the steps that led there). At
+    # YOLOv3 reached 0.69 (test) in 10 epochs (the book's appendix on the cpu profile: the steps that led there). At
     # 192 px, 800 images of the default task and 40 epochs (20 minutes for YOLOv3
     # alone) it reached 0.71: "cpu-long".
-    "cpu": {
+    "cpu": Profile({
         "data.builtin_size": 128, "data.builtin_train": 400, "data.builtin_val": 50, "data.builtin_test": 100,
         "data.builtin_classes": ("circle", "star", "cross"), "data.builtin_min_object_size": 0.25,
         "data.builtin_max_objects": 3, "data.builtin_max_distractors": 1,
@@ -39,21 +58,25 @@ PROFILES: dict[str, dict] = {
         "train.epochs": 10, "train.batch_size": 4, "train.nominal_batch": 4,
         "train.optimizer": "adam", "train.lr0": 0.002,
         "train.warmup_epochs": 1.0, "train.warmup_min_iters": 0,
-    },
-    "cpu-long": {
+    }, rewind_epoch=1),
+    "cpu-long": Profile({
         "data.builtin_size": 256, "data.builtin_train": 800, "data.builtin_val": 100, "data.builtin_test": 200,
         "data.img_size": 192, "data.multiscale": (160, 224),
         "model.width": 0.25,
         "train.epochs": 40, "train.batch_size": 16, "train.nominal_batch": 16,
         "train.optimizer": "adam", "train.lr0": 0.001,
         "train.warmup_epochs": 1.0, "train.warmup_min_iters": 0,
-    },
-    "paper": {"data.dataset": "voc"},
+    }, rewind_epoch=2),
+    "paper": Profile({"data.dataset": "voc"}, rewind_epoch=10, datasets=("voc", "exdark")),
 }
+
+
+def get_profile(profile: str) -> Profile:
+    if profile not in PROFILES:
+        raise ParamError(f"profile: unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
+    return PROFILES[profile]
 
 
 def profile_params(profile: str, **overrides) -> RunParams:
     """RunParams of ``profile`` with dotted-name overrides (``{"train.epochs": 5}``), validated."""
-    if profile not in PROFILES:
-        raise ParamError(f"profile: unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
-    return validate(override(RunParams(), **{**PROFILES[profile], **overrides}))
+    return validate(override(RunParams(), **{**get_profile(profile).overrides, **overrides}))

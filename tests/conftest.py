@@ -14,3 +14,18 @@ def _full_size(name: str, num_classes: int, activation: str | None):
 def full_size():
     """Width-1.0 models, built once per session (building YOLOv3 takes a second)."""
     return _full_size
+
+
+@pytest.fixture
+def context():
+    """A callback's Context outside the loop: ``context(model, epochs)`` on the smoke profile."""
+    import torch
+
+    from lib.profiles import profile_params
+    from lib.train import Context, YoloLoss
+
+    def make(model, epochs: int = 2) -> Context:
+        params = profile_params("smoke", **{"model.name": model.arch["name"], "train.epochs": epochs})
+        return Context(model=model, params=params, loss=YoloLoss(model, params.train), run_dir=None,
+                       device=torch.device("cpu"))
+    return make

@@ -7,15 +7,17 @@ from torch.nn.utils import prune
 
 from lib.measure import count_macs, footprint
 from lib.models import REGISTRY, build
-from lib.paper import NUM_CLASSES, PAPER_MODELS, paper_table
+from lib.paper import NUM_CLASSES, paper_table
+from lib.study.rows import ROW
 
-DENSE_ROWS = [r for r in paper_table() if r["training"] in ("Default", "KD GAN")]  # KD GAN rows: the leaky students
+# every paper row whose footprint does not depend on training (plain and distilled models)
+DENSE_ROWS = [r for r in paper_table() if ROW[r["row"]].footprint == "dense"]
 
 
-@pytest.mark.parametrize("row", DENSE_ROWS, ids=lambda r: f"{r['dataset']}-{r['model']}")
+@pytest.mark.parametrize("row", DENSE_ROWS, ids=lambda r: f"{r['dataset']}-{r['row']}")
 def test_dense_footprint_matches_the_paper(full_size, row):
-    name, activation = PAPER_MODELS[row["model"]]
-    fp = footprint(full_size(name, NUM_CLASSES[row["dataset"]], activation))
+    spec = ROW[row["row"]]
+    fp = footprint(full_size(spec.arch, NUM_CLASSES[row["dataset"]], spec.activation))
     assert fp["params"] == row["params_mean"]
     assert fp["macs_paper"] == pytest.approx(row["macs_mean"], rel=1e-3)
     assert fp["storage_bytes"] / 2**20 == pytest.approx(row["storage_mb_mean"], rel=5e-3)

@@ -19,7 +19,7 @@ from .synthetic import BuiltinSpec, builtin_dataset
 from .voc import VOC_CLASSES, read_voc
 
 DATASETS = ("builtin", "builtin-dark", "voc", "exdark", "vocformat")
-VOC_PAPER_YEARS = {"train": 2012, "val": 2012, "test": 2007, "trainval": 2012}  # STUDY.md §3
+VOC_PAPER_YEARS = {"train": 2012, "val": 2012, "test": 2007, "trainval": 2012}  # book/spec.md, Evaluation
 
 
 def open_split(dataset: str, split: str, data_root: str | Path | None = None, skip_invalid: bool = False,

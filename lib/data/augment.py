@@ -1,4 +1,4 @@
-"""Training augmentation (STUDY.md §2) and the evaluation letterbox.
+"""Training augmentation (book/spec.md, Training scheme) and the evaluation letterbox.
 
 Images are uint8 tensors (3, H, W); boxes are float tensors (N, 4) xyxy in
 pixels of the image they travel with. All randomness comes from the numpy

@@ -6,20 +6,21 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from ..models import Detector, load_weights
-from ..params import RunParams, stable_hash, validate
-from ..train import freeze, train
-from ..train.loss import LossGains
+from ..params import RunParams, validate
+from ..paths import TRAIN_RUNS, run_dir
+from ..train import train
 from .gan import GANKD, GANParams
-from .hints import PAPER_HINTS, HintKD, KDParams
+from .hints import HintKD, KDParams
+from .teacher import load_teacher
+
+def kd_folder(params: RunParams, teacher_path: str | Path, method: KDParams | GANParams,
+              root: str | Path = TRAIN_RUNS) -> Path:
+    """The folder of a distillation run, named by its parameters, method and teacher."""
+    kind = "kd-gan" if isinstance(method, GANParams) else "kd-hints"
+    return run_dir(root, params, kind, {**asdict(method), "teacher": str(Path(teacher_path).resolve())})
 
 
-def load_teacher(path: str | Path) -> Detector:
-    """A trained model file (e.g. a run's best.pt), frozen: eval mode, no gradients."""
-    return freeze(load_weights(path))
-
-
-def run_kd(params: RunParams, teacher_path: str | Path, method: KDParams | GANParams, root: str | Path = "runs",
+def run_kd(params: RunParams, teacher_path: str | Path, method: KDParams | GANParams, root: str | Path = TRAIN_RUNS,
            **train_kwargs) -> dict:
     """Train the student of ``params`` (activation "leaky") from the teacher at ``teacher_path``."""
     validate(params)
@@ -28,19 +29,9 @@ def run_kd(params: RunParams, teacher_path: str | Path, method: KDParams | GANPa
                          f"{params.model.activation!r}")
     if not Path(teacher_path).is_file():
         raise ValueError(f"teacher: no model file at {teacher_path}")
-    teacher, t = load_teacher(teacher_path), params.train
-    if isinstance(method, GANParams):
-        callback = GANKD(teacher, method, t.seed)
-    else:
-        callback = HintKD(teacher, method, LossGains.of(t), params.data.img_size, t.lr(params.model.name))
-    return train(params, kd_dir(params, teacher_path, method, root), [callback], **train_kwargs)
+    teacher = load_teacher(teacher_path)
+    callback = GANKD(teacher, method) if isinstance(method, GANParams) else HintKD(teacher, method)
+    return train(params, kd_folder(params, teacher_path, method, root), [callback], **train_kwargs)
 
 
-def kd_dir(params: RunParams, teacher_path: str | Path, method: KDParams | GANParams, root: str | Path = "runs") -> Path:
-    """The folder of a distillation run (named by its parameters, method and teacher)."""
-    key = stable_hash({"run": params.to_dict(), "method": type(method).__name__, "kd": asdict(method),
-                       "teacher": str(Path(teacher_path).resolve())})
-    return Path(root) / f"kd-{params.model.name}-{key}"
-
-
-__all__ = ["PAPER_HINTS", "GANKD", "GANParams", "HintKD", "KDParams", "kd_dir", "load_teacher", "run_kd"]
+__all__ = ["GANKD", "GANParams", "HintKD", "KDParams", "kd_folder", "load_teacher", "run_kd"]

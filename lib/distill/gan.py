@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..models import Detector
-from ..train import Callback, Context
+from ..train import Context
+from .teacher import TeacherCallback
 
 WIDTHS = (256, 512, 256, 128, 64)
 
@@ -42,17 +43,17 @@ def discriminator(channels: int) -> nn.Sequential:
                          nn.Linear(1024, 128), nn.LeakyReLU(0.1), nn.Linear(128, 1))
 
 
-class GANKD(Callback):
+class GANKD(TeacherCallback):
+    """GAN distillation as a training callback; it steps its discriminators itself."""
+
     name = "kd_gan"
 
-    def __init__(self, teacher: Detector, gan: GANParams, seed: int = 0):
-        self.teacher, self.gan, self.seed = teacher, gan, seed
-        self.discriminators = nn.ModuleList()
-        self.optimizer: torch.optim.Optimizer | None = None
-        self.d_losses: list[float] = []
+    def __init__(self, teacher: Detector, gan: GANParams):
+        super().__init__(teacher)
+        self.gan, self.discriminators, self.d_losses = gan, nn.ModuleList(), []
 
     def on_fit_start(self, ctx: Context) -> None:
-        self.teacher.to(ctx.device)
+        super().on_fit_start(ctx)
         channels = [conv.out_channels for conv in ctx.model.output_convs()]
         self.discriminators = nn.ModuleList(discriminator(c) for c in channels).to(ctx.device)
         self.optimizer = torch.optim.SGD(self.discriminators.parameters(), lr=self.gan.lr)
@@ -65,7 +66,7 @@ class GANKD(Callback):
 
     def labels(self, ctx: Context, n: int, device) -> tuple[Tensor, Tensor]:
         """Smoothed real and fake labels, swapped with probability ``swap``; a function of (seed, iteration)."""
-        rng = np.random.default_rng([self.seed, ctx.iteration])
+        rng = np.random.default_rng([ctx.params.train.seed, ctx.iteration])
         real, fake = rng.uniform(*self.gan.real, n), rng.uniform(*self.gan.fake, n)
         if rng.random() < self.gan.swap:
             real, fake = fake, real

@@ -20,16 +20,15 @@ from torch import Tensor, nn
 
 from ..models import Detector, capture
 from ..models.head import split_map
-from ..train import Callback, Context
-from ..train.loss import LossGains, YoloLoss, box_loss, class_loss, flatten_targets
+from ..train import Context
+from ..train.loss import box_loss, class_loss, flatten_targets
+from .teacher import TeacherCallback
 
-# Teacher Darknet layer -> the student tap at the same resolution (STUDY.md §4).
+# Teacher Darknet layer -> the student tap at the same resolution (book/spec.md, Hint-based distillation).
 STUDENT_TAPS = {
     "yolo-nano": {36: "pep7", 61: "pep15", 79: "conv5", 91: "conv7"},
     "yolov3-mobile": {36: "36", 61: "61", 79: "79", 91: "91"},
 }
-PAPER_HINTS = {"fts 79": (79,), "fts 36, 61": (36, 61), "fts 91": (91,), "fts 36, 91": (36, 91),
-               "fts 61, 91": (61, 91)}
 
 
 @dataclass(frozen=True)
@@ -80,27 +79,27 @@ def bounded_box_term(student_loss: Tensor, teacher_loss: Tensor, margin: float) 
     return torch.where(student_loss > teacher_loss + margin, student_loss, torch.zeros_like(student_loss)).mean()
 
 
-class HintKD(Callback):
-    """Classical KD as a training callback (student = the model being trained)."""
+class HintKD(TeacherCallback):
+    """Classical KD as a training callback (student = the model being trained); its
+    hint layers train with their own optimiser, stepped by the loop."""
 
     name = "kd_hints"
 
-    def __init__(self, teacher: Detector, kd: KDParams, gains: LossGains, img_size: int, lr: float):
-        self.teacher, self.kd, self.gains, self.img_size, self.lr = teacher, kd, gains, img_size, lr
-        self.hints = nn.ModuleList()
-        self.optimizer: torch.optim.Optimizer | None = None
+    def __init__(self, teacher: Detector, kd: KDParams):
+        super().__init__(teacher)
+        self.kd, self.hints = kd, nn.ModuleList()
         self._student_features: dict[str, Tensor] = {}
 
     def on_fit_start(self, ctx: Context) -> None:
-        student = ctx.model
-        self.teacher.to(ctx.device)
-        self.loss_fn = YoloLoss(student, self.gains)
+        super().on_fit_start(ctx)
+        student, params = ctx.model, ctx.params
+        self.loss_fn = ctx.loss  # the run's detection loss: its target assignment and gains
         if (self.teacher.num_classes, self.teacher.anchors.tolist()) != (student.num_classes, student.anchors.tolist()):
             raise ValueError("teacher: its classes and anchors must be the student's (train both on the same data)")
         self.pairs = hint_pairs(student, self.kd.hints)
-        shapes = feature_shapes(self.teacher, student, self.pairs, self.img_size)
+        shapes = feature_shapes(self.teacher, student, self.pairs, params.data.img_size)
         self.hints = nn.ModuleList(hint_layer(s[0], t[0]) for t, s in shapes).to(ctx.device)
-        self.optimizer = torch.optim.Adam(self.hints.parameters(), lr=self.lr)
+        self.optimizer = torch.optim.Adam(self.hints.parameters(), lr=params.train.lr(params.model.name))
         for _, tap in self.pairs:  # keep the student's tapped features of every training forward
             student.tap_modules()[tap].register_forward_hook(
                 lambda _m, _i, out, key=tap: self._student_features.__setitem__(key, out))
@@ -131,7 +130,7 @@ class HintKD(Callback):
             student_box, teacher_box = box_loss(s_cells, anchor, target_box), box_loss(t_cells, anchor, target_box)
             box_term = box_term + bounded_box_term(student_box, teacher_box.detach(), kd.margin)
         scale = len(targets) / g.nominal_batch
-        return {"kd_cls": g.cls * cls_term * scale, "kd_box": g.giou * kd.nu * box_term * scale}
+        return {"kd_cls": g.cls_gain * cls_term * scale, "kd_box": g.giou_gain * kd.nu * box_term * scale}
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
         return [self.optimizer] if self.optimizer is not None else []

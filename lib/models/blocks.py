@@ -119,7 +119,7 @@ def squeeze_excite(channels: int, act: str) -> ChannelGate:
 
 def mobile_bottleneck(c_in: int, c_out: int, k: int, expand: float, stride: int,
                       se: bool, act: str, se_act: str) -> Residual:
-    """MobileNetV3 inverted bottleneck M(out, k, e, s, se, act) as in STUDY.md §1."""
+    """MobileNetV3 inverted bottleneck M(out, k, e, s, se, act) as in book/spec.md, Models."""
     hidden = make_divisible(c_in * expand)
     layers: list[nn.Module] = []
     if hidden == c_in:

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor, nn
 
-# VOC anchors in input pixels (at 416), STUDY.md §1; masks pick 3 per scale.
+# VOC anchors in input pixels (at 416), book/spec.md, Models; masks pick 3 per scale.
 VOC_ANCHORS = ((26, 31), (43, 84), (81, 171), (103, 68), (145, 267),
                (180, 135), (247, 325), (362, 178), (412, 346))
 VOC_TINY_ANCHORS = ((30, 41), (80, 98), (112, 204), (198, 302), (295, 152), (385, 333))

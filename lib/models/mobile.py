@@ -1,5 +1,5 @@
 """YOLOv3-Mobile: YOLOv3's exact cfg topology with every conv layer replaced by
-a MobileNetV3 bottleneck (STUDY.md §1). Layer indices match YOLOv3's."""
+a MobileNetV3 bottleneck (book/spec.md, Models). Layer indices match YOLOv3's."""
 from __future__ import annotations
 
 from .blocks import ConvBNAct, mobile_bottleneck

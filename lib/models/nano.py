@@ -1,4 +1,4 @@
-"""YOLO Nano (Wong et al. 2019), the paper's variant (STUDY.md §1).
+"""YOLO Nano (Wong et al. 2019), the paper's variant (book/spec.md, Models).
 
 Taps by name: pep7 (150 x 52 x 52), pep15 (325 x 26 x 26), conv5 (189 x 13 x 13),
 conv7 (98 x 26 x 26), and the output convs out13 / out26 / out52.

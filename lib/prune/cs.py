@@ -19,11 +19,11 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from ..models import Detector
-from ..params import RunParams, override, stable_hash, validate
+from ..params import RunParams, override, validate
+from ..paths import TRAIN_RUNS, round_dir, run_dir, ticket_dir
 from ..train import Callback, Context, train
-from ..train.checkpoint import load_checkpoint
-from .lth import SNAPSHOT, RewindSnapshot, StartFrom
 from .masks import prunable_layers
+from .rewind import RewindSnapshot, StartFrom, last_state, load_snapshot
 
 FINAL_BETA = 200.0
 
@@ -116,7 +116,7 @@ class SoftMasks(Callback):
 def last_scores(run_dir: Path) -> dict[str, Tensor]:
     """A round's final scores, by layer name."""
     suffix = ".parametrizations.weight.0.score"
-    state = load_checkpoint(run_dir / "last.pt")["model"]
+    state = last_state(run_dir)["model"]
     return {k.removesuffix(suffix): v for k, v in state.items() if k.endswith(suffix)}
 
 
@@ -130,26 +130,25 @@ def final_masks(run_dir: Path) -> dict[str, Tensor]:
     return {k: (v > 0).float() for k, v in last_scores(run_dir).items()}
 
 
-def cs_dir(params: RunParams, cs: CSParams, root: str | Path = "runs") -> Path:
-    """The folder of a CS run: its rounds (``round-<r>``) and its ``ticket``."""
-    return Path(root) / f"cs-{stable_hash({'run': params.to_dict(), 'cs': asdict(cs)})}"
+def cs_folder(params: RunParams, cs: CSParams, root: str | Path = TRAIN_RUNS) -> Path:
+    """The folder of a CS run: its search rounds, then its ticket (``lib.paths``)."""
+    return run_dir(root, params, "cs", asdict(cs))
 
 
-def run_cs(params: RunParams, cs: CSParams, root: str | Path = "runs", **train_kwargs) -> list[dict]:
+def run_cs(params: RunParams, cs: CSParams, root: str | Path = TRAIN_RUNS, **train_kwargs) -> list[dict]:
     """All soft-mask rounds, then the ticket; returns their metrics (the ticket's last)."""
     validate(params)
     check(cs, params)
-    base = cs_dir(params, cs, root)
-    snapshot_path = base / "round-0" / SNAPSHOT
+    base = cs_folder(params, cs, root)
     round_params = override(params, **{"train.epochs": cs.round_epochs})
     results, scores, weights = [], None, None
     for r in range(cs.rounds):
         callbacks = [SoftMasks(cs, scores, weights)]
         if r == 0:
-            callbacks.append(RewindSnapshot(cs.rewind_epoch, snapshot_path))
-        results.append(train(round_params, base / f"round-{r}", callbacks, **train_kwargs))
-        scores = carried_scores(base / f"round-{r}", cs)
-        weights = torch.load(snapshot_path, weights_only=True)["state_dict"]
-    masks = final_masks(base / f"round-{cs.rounds - 1}")
-    results.append(train(params, base / "ticket", [StartFrom(weights, masks)], **train_kwargs))
+            callbacks.append(RewindSnapshot(cs.rewind_epoch))
+        results.append(train(round_params, round_dir(base, r), callbacks, **train_kwargs))
+        scores = carried_scores(round_dir(base, r), cs)
+        weights = load_snapshot(round_dir(base, 0), cs.rewind_epoch)
+    masks = final_masks(round_dir(base, cs.rounds - 1))
+    results.append(train(params, ticket_dir(base), [StartFrom(weights, masks)], **train_kwargs))
     return results

@@ -13,15 +13,11 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
-
-from ..models import Detector
-from ..models.io import from_state
-from ..params import RunParams, stable_hash, validate
-from ..train import Callback, Context, train
-from ..train.checkpoint import atomic_save, load_checkpoint
+from ..params import RunParams, validate
+from ..paths import TRAIN_RUNS, round_dir, run_dir
+from ..train import train
 from .magnitude import SCOPES, check_sparsity, magnitude_prune
-from .masks import apply_masks, plain_state
+from .rewind import RewindSnapshot, StartFrom, load_snapshot, trained_model
 
 
 @dataclass(frozen=True)
@@ -55,79 +51,25 @@ def check(lth: LTHParams, params: RunParams) -> LTHParams:
     return lth
 
 
-SNAPSHOT = "rewind.pt"
+def lth_rounds(params: RunParams, lth: LTHParams, root: str | Path = TRAIN_RUNS,
+               round0: str | Path | None = None) -> list[Path]:
+    """The folders of every round; the last holds the ticket."""
+    base = run_dir(root, params, "lth", asdict(lth))
+    later = [round_dir(base, r) for r in range(1, len(lth.sparsities()) + 1)]
+    return [Path(round0) if round0 else round_dir(base, 0), *later]
 
 
-class RewindSnapshot(Callback):
-    """Saves the weights after epoch ``epoch`` (0: before training) to ``path``, once."""
-
-    name = "lth_snapshot"
-
-    def __init__(self, epoch: int, path: Path):
-        self.epoch, self.path = epoch, Path(path)
-
-    def _save(self, ctx: Context) -> None:
-        if not self.path.exists():
-            atomic_save({"epoch": self.epoch, "state_dict": plain_state(ctx.model)}, self.path)
-
-    def on_fit_start(self, ctx: Context) -> None:
-        if self.epoch == 0:
-            self._save(ctx)
-
-    def on_epoch_end(self, ctx: Context) -> None:
-        if ctx.epoch + 1 == self.epoch:
-            self._save(ctx)
-
-
-def rewind(model: Detector, snapshot: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]) -> None:
-    """Attach ``masks``, then set every weight and buffer to the (dense) snapshot."""
-    apply_masks(model, masks)
-    masked = {f"{name}.weight" for name in masks}
-    state = {(f"{k}_orig" if k in masked else k): v for k, v in snapshot.items()}
-    state.update({f"{name}.weight_mask": mask for name, mask in masks.items()})
-    model.load_state_dict(state)
-
-
-class StartFrom(Callback):
-    """Starts a round from the rewound, masked weights (before any resume)."""
-
-    name = "lth_start"
-
-    def __init__(self, snapshot: dict[str, torch.Tensor], masks: dict[str, torch.Tensor]):
-        self.snapshot, self.masks = snapshot, masks
-
-    def on_fit_start(self, ctx: Context) -> None:
-        rewind(ctx.model, self.snapshot, self.masks)
-
-
-def trained_model(run_dir: Path) -> Detector:
-    """The last weights of a round (masked if it was)."""
-    state = load_checkpoint(run_dir / "last.pt")
-    return from_state(state["arch"], state["model"])
-
-
-def lth_dir(params: RunParams, lth: LTHParams, root: str | Path = "runs") -> Path:
-    """The folder of an LTH run's rounds; the ticket is its last ``round-<n>``."""
-    return Path(root) / f"lth-{stable_hash({'run': params.to_dict(), 'lth': asdict(lth)})}"
-
-
-def run_lth(params: RunParams, lth: LTHParams, root: str | Path = "runs", round0: str | Path | None = None,
+def run_lth(params: RunParams, lth: LTHParams, root: str | Path = TRAIN_RUNS, round0: str | Path | None = None,
             **train_kwargs) -> list[dict]:
     """All rounds (each a resumable run, skipped when finished); returns their metrics,
     the last being the ticket's. ``round0``: a dense run of the same parameters trained
     with a ``RewindSnapshot`` of the same epoch (the study's dense YOLOv3) to start from."""
     validate(params)
     check(lth, params)
-    base = lth_dir(params, lth, root)
-    rounds = [Path(round0) if round0 else base / "round-0"] + [base / f"round-{r}" for r in range(1, len(lth.sparsities()) + 1)]
-    snapshot_path = rounds[0] / SNAPSHOT
-    results = [train(params, rounds[0], [RewindSnapshot(lth.rewind_epoch, snapshot_path)], **train_kwargs)]
-    if not snapshot_path.exists():
-        raise ValueError(f"round0: {rounds[0]} has no rewind snapshot {SNAPSHOT}; train it with RewindSnapshot")
-    saved = torch.load(snapshot_path, weights_only=True)
-    if saved["epoch"] != lth.rewind_epoch:
-        raise ValueError(f"lth.rewind_epoch: {lth.rewind_epoch}, but {snapshot_path} holds epoch {saved['epoch']}")
+    rounds = lth_rounds(params, lth, root, round0)
+    results = [train(params, rounds[0], [RewindSnapshot(lth.rewind_epoch)], **train_kwargs)]
+    snapshot = load_snapshot(rounds[0], lth.rewind_epoch)
     for r, sparsity in enumerate(lth.sparsities(), start=1):
         masks = magnitude_prune(trained_model(rounds[r - 1]), sparsity, lth.scope)
-        results.append(train(params, rounds[r], [StartFrom(saved["state_dict"], masks)], **train_kwargs))
+        results.append(train(params, rounds[r], [StartFrom(snapshot, masks)], **train_kwargs))
     return results

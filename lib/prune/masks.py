@@ -13,7 +13,7 @@ from ..models import Detector
 
 def prunable_layers(model: Detector, include_outputs: bool = False) -> dict[str, nn.Conv2d]:
     """Conv layers whose weights may be pruned, by module name: every conv but the
-    output convs (STUDY.md §4: 61,438,816 weights of YOLOv3 at 20 classes)."""
+    output convs (book/spec.md, Lottery tickets: 61,438,816 weights of YOLOv3 at 20 classes)."""
     skip = set() if include_outputs else {id(m) for m in model.output_convs()}
     return {name: m for name, m in model.named_modules() if isinstance(m, nn.Conv2d) and id(m) not in skip}
 

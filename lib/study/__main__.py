@@ -5,8 +5,8 @@
     python -m lib.study --profile paper --dataset voc=~/data/VOCdevkit --dataset exdark=~/data/ExDark --seeds 3
     python -m lib.study --profile cpu --only 00_architectures 01_baseline
 
-Executed notebooks go to <root>/book/runs/<chapter>/<key>.ipynb, results to
-<root>/runs/study/. Exits non-zero, after running everything it can, if any run failed.
+Executed notebooks go to <root>/book/runs/<chapter>/, results to <root>/runs/study/
+(lib.paths). Exits non-zero, after running everything it can, if any run failed.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..paths import BOOK_PAGES, STUDY_RESULTS
 from ..profiles import PROFILES
 from .grid import study_runs
 from .runner import execute, remove_stale_pages
@@ -45,11 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     started = time.monotonic()
-    report = execute(runs, REPO / "notebooks", args.root / "book" / "runs", args.root / "runs" / "study", cwd=args.root,
+    report = execute(runs, REPO / "notebooks", args.root / BOOK_PAGES, args.root / STUDY_RESULTS, cwd=args.root,
                      jobs=args.jobs)
     print(f"study ({args.profile}) took {time.monotonic() - started:.0f} s")
     if not args.only:  # a partial study leaves the other chapters' pages alone
-        for page in remove_stale_pages(runs, args.root / "book" / "runs"):
+        for page in remove_stale_pages(runs, args.root / BOOK_PAGES):
             print(f"removed the page of a run no longer in the study: {page}")
     print(report.summary())
     return 0 if report.ok else 1

@@ -1,22 +1,14 @@
 """The results chapter's figures, each a function of the runs' results returning a
 matplotlib Figure: mAP against a cost with the Pareto front, per-layer sparsity,
-CS sparsity across the search, training curves and a grid of detections."""
+CS sparsity across the search, training curves and a grid of detections. They only
+draw: whatever needs computing (means, detections) arrives computed."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
 
-from ..data import DetectionDataset, collate
-from ..evaluate import predict
-from ..models import load_weights
-from ..params import from_dict
-from ..train.distributed import resolve_device
-from ..train.run import open_data
 from .results import pareto_front, row_means
 
 COSTS = {"macs": "MACs (paper rule, one image)", "storage_mb": "storage (MB)", "params": "parameters"}
@@ -89,27 +81,21 @@ def training_curves(results: list[dict]) -> plt.Figure:
     return fig
 
 
-def detection_grid(results: list[dict], n_images: int = 4, conf: float = 0.3) -> plt.Figure:
-    """Detections (score >= conf) of each run's best model on the first test images
-    of its dataset: one row per run, ground truth dashed."""
-    fig, axes = plt.subplots(len(results), n_images, figsize=(2.6 * n_images, 2.6 * len(results)), squeeze=False)
-    for axes_row, r in zip(axes, results):
-        params = from_dict(r["run_params"])
-        test = open_data(params)["test"]
-        subset = torch.utils.data.Subset(DetectionDataset(test, params.data.img_size), range(n_images))
-        loader = torch.utils.data.DataLoader(subset, batch_size=n_images, collate_fn=collate)
-        device = resolve_device(None)
-        model = load_weights(Path(r["run_dir"]) / "best.pt").to(device)
-        predictions, targets = predict(model, loader, device, conf, params.train.nms_iou, params.train.max_det)
-        images = next(iter(loader))[0]
-        for ax, image, pred, target in zip(axes_row, images, predictions, targets):
+def detection_grid(samples: list[dict]) -> plt.Figure:
+    """One row per run (``chapter.sample_detections``): its detections in red, the
+    ground truth dashed white."""
+    n_images = len(samples[0]["images"]) if samples else 0
+    fig, axes = plt.subplots(len(samples), n_images, figsize=(2.6 * n_images, 2.6 * len(samples)), squeeze=False)
+    for axes_row, sample in zip(axes, samples):
+        for ax, image, pred, target in zip(axes_row, sample["images"], sample["predictions"], sample["targets"]):
             ax.imshow(image.permute(1, 2, 0).numpy())
             for box in target["boxes"].tolist():
                 ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="white", ls="--", lw=1))
             for box, label in zip(pred["boxes"].tolist(), pred["labels"].tolist()):
                 ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="red", lw=1.2))
-                ax.text(box[0], box[1], test.classes[label], color="red", fontsize=6, va="bottom")
+                ax.text(box[0], box[1], sample["classes"][label], color="red", fontsize=6, va="bottom")
             ax.set_axis_off()
-        axes_row[0].set_title(f"{_label(r)} ({r['dataset']})", fontsize=8, loc="left")
+        result = sample["result"]
+        axes_row[0].set_title(f"{_label(result)} ({result['dataset']})", fontsize=8, loc="left")
     fig.tight_layout()
     return fig

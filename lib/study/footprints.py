@@ -1,6 +1,6 @@
 """The paper-scale footprint table: every row of Tables I and II computable without
-training (the dense models; LTH at 90% on a random initialisation), at 416 and
-width 1.0, next to the paper's values."""
+training (the dense models; LTH at its sparsity on a random initialisation), at 416
+and width 1.0, next to the paper's values."""
 from __future__ import annotations
 
 import pandas as pd
@@ -8,18 +8,20 @@ import torch
 
 from ..measure import footprint
 from ..models import build
-from ..paper import NUM_CLASSES, PAPER_MODELS, paper_table
+from ..paper import NUM_CLASSES, paper_table
 from ..prune import magnitude_prune
+from ..prune.lth import LTHParams
+from .rows import DENSE, ROW, Row
 
-LTH_SCOPES = {"LTH Local": "layer", "LTH Global": "global"}
 
-
-def row_footprint(model_label: str, training: str, dataset: str, img_size: int, seed: int = 0) -> dict:
-    name, activation = PAPER_MODELS[model_label]
+def row_footprint(row: Row, dataset: str, img_size: int, seed: int = 0) -> dict:
+    """The footprint of ``row``'s model as built (pruned by magnitude if the row's
+    footprint says so) for the paper's ``dataset``."""
     torch.manual_seed(seed)
-    model = build(name, NUM_CLASSES[dataset], activation=activation)
-    if training in LTH_SCOPES:
-        magnitude_prune(model, 0.9, LTH_SCOPES[training])
+    model = build(row.arch, NUM_CLASSES[dataset], activation=row.activation)
+    if row.footprint == "magnitude":
+        lth = LTHParams(**row.settings)
+        magnitude_prune(model, lth.target_sparsity, lth.scope)
     return footprint(model, img_size)
 
 
@@ -28,15 +30,15 @@ def paper_scale_table(img_size: int = 416, datasets: tuple[str, ...] = ("voc", "
     MiB on disk) and the paper's, with our difference in percent."""
     rows, cache = [], {}
     for paper in paper_table():
-        if paper["dataset"] not in datasets or paper["training"].startswith("CS"):
+        row = ROW[paper["row"]]
+        if paper["dataset"] not in datasets or row.footprint == "trained":
             continue
-        dense = not paper["training"] in LTH_SCOPES
-        key = (paper["model"], "dense" if dense else paper["training"], paper["dataset"])
+        # the dense rows of one model (plain and distilled) share a footprint
+        key = (row.arch, row.activation, paper["dataset"]) if row.footprint == "dense" else (row.id, paper["dataset"])
         if key not in cache:
-            cache[key] = row_footprint(paper["model"], "Default" if dense else paper["training"], paper["dataset"],
-                                       img_size)
+            cache[key] = row_footprint(row, paper["dataset"], img_size)
         ours = cache[key]
-        rows.append({"dataset": paper["dataset"], "model": paper["model"], "training": paper["training"],
+        rows.append({"dataset": paper["dataset"], "row": row.id, "model": row.model, "training": row.training,
                      "params": ours["nonzero_params"], "paper params": int(paper["params_mean"]),
                      "MACs (paper rule)": ours["macs_paper"], "paper MACs": int(paper["macs_mean"]),
                      "MiB": ours["storage_bytes"] / 2**20, "paper MB": paper["storage_mb_mean"]})
@@ -45,3 +47,13 @@ def paper_scale_table(img_size: int = 416, datasets: tuple[str, ...] = ("voc", "
                                 ("MiB", "paper MB", "Δ storage %")):
         table[label] = 100 * (table[ours] / table[theirs] - 1)
     return table
+
+
+def architecture_findings(table: pd.DataFrame) -> dict[str, str]:
+    """The numbers the architecture chapter's text quotes, from ``paper_scale_table``."""
+    voc = table[table["dataset"] == "voc"].set_index("row")
+    dense = table[[ROW[r].footprint == "dense" for r in table["row"]]]
+    return {"yolov3_params": f"{voc.loc[DENSE, 'params']:,}",
+            "max_macs_gap": f"{dense['Δ MACs %'].abs().max():.2g}",
+            "lth_local_mib": f"{voc.loc['yolov3-lth-local', 'MiB']:.1f}",
+            "lth_local_paper_mb": f"{voc.loc['yolov3-lth-local', 'paper MB']:.2f}"}

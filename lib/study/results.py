@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..paper import paper_table
-from .grid import PAPER_DATASET, rows
+from ..paper import paper_numbers
+from .rows import DENSE, ORDER, PAPER_DATASET, ROW
 
-COLUMNS = ("dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
+COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
            "params", "macs", "storage_mb", "epochs", "train_img_per_s")
 # our column -> (its label, the paper table's column)
 MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"), "macs": ("MACs", "macs_mean"),
@@ -26,27 +26,19 @@ def load_results(paths: list[str]) -> list[dict]:
 
 
 def runs_frame(results: list[dict]) -> pd.DataFrame:
-    """One line per run, in the paper's row order within each dataset."""
+    """One line per run, in the row table's order within each dataset (a row the
+    table no longer holds goes last)."""
     frame = pd.DataFrame([{k: r[k] for k in COLUMNS} for r in results])
-    frame["order"], frame["in_paper"] = zip(*(grid_row(r["dataset"], r["model"], r["training"]) for r in results))
+    frame["order"] = [ORDER.get(r["row"], len(ORDER)) for r in results]
+    frame["in_paper"] = [r["row"] in ROW and ROW[r["row"]].in_paper for r in results]
     return frame.sort_values(["dataset", "order", "seed"], kind="stable").reset_index(drop=True)
-
-
-def grid_row(dataset: str, model: str, training: str) -> tuple[int, bool]:
-    """A run's position among its dataset's rows and whether the paper has that row
-    (a row the grid does not know goes last)."""
-    table = rows(PAPER_DATASET[dataset], 0)
-    for i, row in enumerate(table):
-        if (row.model, row.training) == (model, training):
-            return i, row.in_paper
-    return len(table), False
 
 
 def row_means(runs: pd.DataFrame, dataset: str, columns: list[str]) -> pd.DataFrame:
     """Means over seeds of ``columns`` for each row of one dataset, indexed by
-    (model, training) in the paper's order."""
+    (row, model, training) in the table's order."""
     subset = runs[runs["dataset"] == dataset]
-    return subset.groupby(["order", "model", "training"])[columns].mean().reset_index(level=0, drop=True)
+    return subset.groupby(["order", "row", "model", "training"])[columns].mean().reset_index(level=0, drop=True)
 
 
 def _mean_std(values: pd.Series, digits: int) -> str:
@@ -70,13 +62,13 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Each row's mean mAP@0.5, params, MACs and storage as % of the dense YOLOv3's,
     beside the same percentages from the paper's table for the matching dataset."""
     means = row_means(runs, dataset, list(MEASURES))
-    dense = means.loc[("YOLOv3", "Default")]
-    paper = {(r["model"], r["training"]): r for r in paper_table(PAPER_DATASET[dataset])}
-    top = paper[("YOLOv3", "Default")]
+    dense = means.xs(DENSE, level="row").iloc[0]
+    paper = paper_numbers(PAPER_DATASET[dataset])
+    top = paper[DENSE]
     out = []
-    for (model, training), ours in means.iterrows():
+    for (row, model, training), ours in means.iterrows():
         line = {"model": model, "training": training}
-        theirs = paper.get((model, training))
+        theirs = paper.get(row)
         for key, (label, paper_key) in MEASURES.items():
             line[f"{label} %"] = 100 * ours[key] / dense[key]
             line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
@@ -87,7 +79,7 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
 def coco_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """COCO AP@[.5:.95] and AP for small, medium and large objects, mean over seeds."""
     keys = {"map_coco": "AP", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large"}
-    return row_means(runs, dataset, list(keys)).rename(columns=keys).reset_index()
+    return row_means(runs, dataset, list(keys)).rename(columns=keys).reset_index().drop(columns="row")
 
 
 def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -100,7 +92,7 @@ def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 
 TABLES = {"voc": "Table I", "exdark": "Table II"}
-GRID_ROWS = (("YOLOv3", "Default"), ("YOLOv3", "LTH Local"), ("YOLOv3", "CS 1 It"), ("YOLO Nano (leaky)", "KD fts 79"))
+DETECTION_ROWS = (DENSE, "yolov3-lth-local", "yolov3-cs-1", "nano-kd-79")  # shown in the detection grid
 
 
 def table_caption(dataset: str) -> str:
@@ -110,20 +102,30 @@ def table_caption(dataset: str) -> str:
 def dense_maps(runs: pd.DataFrame) -> dict[str, str]:
     """The dense YOLOv3's mean test mAP@0.5 on the dataset of each paper table ("n/a" if not run)."""
     out = dict.fromkeys(("table1", "table2"), "n/a")
-    dense = runs[(runs["model"] == "YOLOv3") & (runs["training"] == "Default")]
+    dense = runs[runs["row"] == DENSE]
     for dataset, group in dense.groupby("dataset"):
         out["table1" if PAPER_DATASET[dataset] == "voc" else "table2"] = f"{group['map50'].mean():.3f}"
     return out
 
 
-def first_seed(results: list[dict], keep) -> list[dict]:
+def first_seed(results: list[dict], keep=lambda result: True) -> list[dict]:
     """The results of the lowest seed that ``keep`` accepts (for figures of single runs)."""
     seed = min((r["seed"] for r in results), default=0)
     return [r for r in results if r["seed"] == seed and keep(r)]
 
 
 def in_detection_grid(result: dict) -> bool:
-    return (result["model"], result["training"]) in GRID_ROWS
+    return result["row"] in DETECTION_ROWS
+
+
+def pruned(result: dict) -> bool:
+    """A run whose model carries masks (LTH, CS)."""
+    return bool(result["layers"])
+
+
+def searched(result: dict) -> bool:
+    """A run that searched its mask before training its ticket (CS)."""
+    return "search" in result
 
 
 def architecture_table(inputs: list[str]) -> pd.DataFrame:

@@ -4,7 +4,7 @@ reads, a fingerprint of what the parameters name, such as the profile's definiti
 run whose result file and executed notebook exist is skipped; a changed parameter
 changes the run's key and so the keys of everything downstream. The key
 does not cover the template's code: after editing a template, delete its runs'
-results (``runs/study/<chapter>-*.json``) to run them again. A failed run is recorded and
+results (``lib.paths.result_file``: ``runs/study/<chapter>-*.json``) to run them again. A failed run is recorded and
 the rest go on (its dependants are blocked, not attempted); the report names them all.
 
 A chapter notebook receives two extra parameters: ``result_path`` (it must write
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..params import stable_hash
+from ..paths import page_file, result_file
 
 
 @dataclass(frozen=True)
@@ -94,14 +95,18 @@ def finish_notebook(path: Path, title: str = "") -> None:
 
 
 def result_path(run: Run, results_dir: Path) -> Path:
-    return Path(results_dir) / f"{run.chapter}-{run.key}.json"
+    return result_file(results_dir, run.chapter, run.key)
+
+
+def page_path(run: Run, output_dir: Path) -> Path:
+    return page_file(output_dir, run.chapter, run.key)
 
 
 def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir: Path, cwd: Path | None = None,
             log=print, jobs: int = 1) -> Report:
     """Execute what is not done yet, each run after its dependencies, up to ``jobs`` at
     once (each kernel then gets its share of the CPU threads); executed notebooks go
-    to output_dir/<chapter>/<key>.ipynb (where the book picks them up)."""
+    under output_dir (``page_path``), where the book picks them up."""
     report, finished, broken = Report(), set(), {}   # broken: key -> the failed run's label
     waiting, running = in_order(runs), {}
 
@@ -110,7 +115,7 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
         for run in waiting:
             if not all(d.key in finished or d.key in broken for d in run.depends):
                 continue
-            target, output = result_path(run, results_dir), Path(output_dir) / run.chapter / f"{run.key}.ipynb"
+            target, output = result_path(run, results_dir), page_path(run, output_dir)
             failed_deps = [broken[d.key] for d in run.depends if d.key in broken]
             if failed_deps:
                 report.blocked[run.label] = broken[run.key] = failed_deps[0]
@@ -183,7 +188,7 @@ def remove_stale_pages(runs: list[Run], output_dir: Path) -> list[Path]:
     by changed parameters), so the book shows only the current study; returns them.
     Their results and training folders stay: a run set back executes its notebook
     again, reading its finished training back."""
-    current = {Path(output_dir) / run.chapter / f"{run.key}.ipynb" for run in in_order(runs)}
+    current = {page_path(run, output_dir) for run in in_order(runs)}
     stale = [page for chapter in {run.chapter for run in runs}
              for page in sorted((Path(output_dir) / chapter).glob("*.ipynb")) if page not in current]
     for page in stale:

@@ -12,8 +12,9 @@ import argparse
 import ast
 import json
 
+from ..paths import TRAIN_RUNS, run_dir as params_run_dir
 from ..profiles import PROFILES, profile_params
-from .run import default_run_dir, train
+from .run import train
 
 SHORTCUTS = {"dataset": "data.dataset", "data_root": "data.data_root", "img_size": "data.img_size",
              "model": "model.name", "width": "model.width", "activation": "model.activation",
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> dict:
         parser.add_argument(f"--{flag.replace('_', '-')}", dest=flag, type=literal)
     parser.add_argument("--set", action="append", default=[], metavar="GROUP.FIELD=VALUE",
                         help="any parameter by dotted name, e.g. train.lr0=0.005")
-    parser.add_argument("--run-dir", help="default: runs/<model>-<hash of the parameters>")
+    parser.add_argument("--run-dir", help=f"default: {TRAIN_RUNS}/train-<model>-<hash of the parameters>")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when present)")
     parser.add_argument("--workers", type=int, default=0, help="data loader processes")
     args = parser.parse_args(argv)
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> dict:
             parser.error(f"--set {item!r}: expected GROUP.FIELD=VALUE")
         overrides[key] = literal(value)
     params = profile_params(args.profile, **overrides)
-    run_dir = args.run_dir or default_run_dir(params)
+    run_dir = args.run_dir or params_run_dir(TRAIN_RUNS, params)
     metrics = train(params, run_dir, device=args.device, workers=args.workers)
     if metrics:
         test = metrics["test"]

@@ -5,25 +5,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import Tensor, nn
 
+from ..params import RunParams
 
-@dataclass
+
+@dataclass(kw_only=True)
 class Context:
-    """What a callback can see: the model being trained (unwrapped), where the run
-    lives, and the loop's position (epoch, iteration) and recent losses."""
+    """What a callback can see: the model being trained (unwrapped), the run's
+    parameters and detection loss, where the run lives, and the loop's position
+    (epoch, iteration) and recent losses."""
 
     model: nn.Module
-    run_dir: Path
+    params: RunParams
+    loss: Callable                  # the run's detection loss (lib.train.loss.YoloLoss)
+    run_dir: Path | None
     device: torch.device
-    epochs: int
     epoch: int = 0
     iteration: int = 0
     losses: dict[str, float] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return self.params.train.epochs
 
 
 class Callback:

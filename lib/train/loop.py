@@ -21,16 +21,16 @@ from tqdm import tqdm
 from ..data import resize_batch
 from ..models.io import weights_blob
 from ..params import ParamError, RunParams
+from ..paths import BEST, LAST
 from .callbacks import Callback, Context
 from .checkpoint import atomic_save, load_checkpoint, rng_state, set_rng_state
 from .optim import Schedule, make_optimizer
 
-LAST, BEST = "last.pt", "best.pt"
 
-
-@dataclass
+@dataclass(kw_only=True)
 class Loop:
-    """Everything one run trains with. ``train_model`` is ``model`` or its DDP wrapper."""
+    """Everything one run trains with, given by name. ``train_model`` is ``model`` or
+    its DDP wrapper."""
 
     params: RunParams
     model: nn.Module
@@ -109,15 +109,16 @@ def train_one_epoch(loop: Loop, ctx: Context, optimizer, schedule: Schedule, cal
 
 
 def fit(loop: Loop, run_dir: Path, callbacks: list[Callback] = ()) -> list[dict]:
-    """Train ``loop.model`` for params.train.epochs, resuming from run_dir/last.pt if
-    present. Each epoch: train, evaluate, callbacks, then an atomic checkpoint; the
-    best model by validation mAP@0.5 is kept in run_dir/best.pt. Returns the history."""
+    """Train ``loop.model`` for params.train.epochs, resuming from the run's last
+    checkpoint if present. Each epoch: train, evaluate, callbacks, then an atomic
+    checkpoint; the best model by validation mAP@0.5 is kept as the run's best model
+    file (``lib.paths``). Returns the history."""
     t = loop.params.train
     run_dir.mkdir(parents=True, exist_ok=True)
     lr0 = t.lr(loop.params.model.name)
     optimizer = make_optimizer(loop.model, t, lr0)
     schedule = Schedule(t, lr0, len(loop.loader), loop.loader.batch_size * loop.world_size)
-    ctx = Context(loop.model, run_dir, loop.device, t.epochs)
+    ctx = Context(model=loop.model, params=loop.params, loss=loop.loss_fn, run_dir=run_dir, device=loop.device)
     start, best = 0, -1.0
     for cb in callbacks:  # before any restore: a callback may reshape the model (e.g. attach masks)
         cb.on_fit_start(ctx)
@@ -154,4 +155,4 @@ def fit(loop: Loop, run_dir: Path, callbacks: list[Callback] = ()) -> list[dict]
     return ctx.history
 
 
-__all__ = ["BEST", "LAST", "Loop", "fit", "train_one_epoch"]
+__all__ = ["Loop", "fit", "train_one_epoch"]

@@ -10,8 +10,6 @@ VOC "difficult" objects are left out of the targets (as darknet's VOC lists did)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -19,19 +17,6 @@ from torchvision.ops import box_convert, generalized_box_iou_loss
 
 from ..models.head import Detector, split_map
 from ..params import TrainParams
-
-
-@dataclass(frozen=True)
-class LossGains:
-    giou: float = 3.54
-    cls: float = 37.4
-    obj: float = 64.3
-    iou_t: float = 0.225
-    nominal_batch: int = 64
-
-    @classmethod
-    def of(cls, t: TrainParams) -> "LossGains":
-        return cls(t.giou_gain, t.cls_gain, t.obj_gain, t.iou_t, t.nominal_batch)
 
 
 def wh_iou(anchors: Tensor, wh: Tensor) -> Tensor:
@@ -68,11 +53,12 @@ class YoloLoss:
 
     maps: the model's raw head maps; targets: per-image dicts (boxes xyxy pixels);
     warmup in [0, 1] ramps gr, the GIoU share of the objectness target, from 0 to 1.
+    The gains, iou_t and the nominal batch are ``TrainParams``' (defined there once).
     """
 
-    def __init__(self, model: Detector, gains: LossGains = LossGains()):
+    def __init__(self, model: Detector, train: TrainParams = TrainParams()):
         self.anchors, self.strides = model.anchors, model.strides
-        self.num_classes, self.gains = model.num_classes, gains
+        self.num_classes, self.gains = model.num_classes, train
 
     def assign(self, shape: torch.Size, scale: int, truth: Tensor):
         """Targets of one scale: indices (image, anchor, gy, gx), box (gx-off, gy-off, w, h)
@@ -105,6 +91,6 @@ class YoloLoss:
                     cls_loss = cls_loss + class_loss(ps, cls, self.num_classes)
             obj_loss = obj_loss + F.binary_cross_entropy_with_logits(p[..., 4], target_obj)
         g = self.gains
-        parts = {"box": g.giou * total_box, "obj": g.obj * obj_loss, "cls": g.cls * cls_loss}
+        parts = {"box": g.giou_gain * total_box, "obj": g.obj_gain * obj_loss, "cls": g.cls_gain * cls_loss}
         total = sum(parts.values()) * (len(targets) / g.nominal_batch)
         return total, {k: float(v.detach()) for k, v in parts.items()}

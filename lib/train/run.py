@@ -17,13 +17,12 @@ from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
 from ..models import build
 from ..models.anchors import kmeans_anchors
 from ..params import RunParams, validate
+from ..paths import BEST, METRICS, TRAIN_RUNS, run_dir as params_run_dir
 from .callbacks import Callback
 from .checkpoint import atomic_write_json, seed_everything
 from .distributed import World, setup, teardown
-from .loop import BEST, Loop, fit, same_params
-from .loss import LossGains, YoloLoss
-
-METRICS = "metrics.json"
+from .loop import Loop, fit, same_params
+from .loss import YoloLoss
 
 
 class EpochShuffle(Sampler):
@@ -41,10 +40,6 @@ class EpochShuffle(Sampler):
 
     def __len__(self) -> int:
         return self.n
-
-
-def default_run_dir(params: RunParams, root: str | Path = "runs") -> Path:
-    return Path(root) / f"{params.model.name}-{params.run_hash()}"
 
 
 def open_data(params: RunParams) -> dict[str, DetectionIndex]:
@@ -98,9 +93,10 @@ def test_metrics(model, run_dir: Path, loader: DataLoader, params: RunParams, de
 def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[Callback] = (),
           device: str | None = None, workers: int = 0, log: Callable[[str], None] = print) -> dict:
     """Train one run (resuming it if its folder holds a checkpoint) and return its
-    metrics, also written to run_dir/metrics.json. A finished run returns its metrics."""
+    metrics, also written to the run's metrics file. A finished run returns its
+    metrics. ``run_dir``: default, the plain training folder of ``params`` (``lib.paths``)."""
     validate(params)
-    run_dir = Path(run_dir) if run_dir else default_run_dir(params)
+    run_dir = Path(run_dir) if run_dir else params_run_dir(TRAIN_RUNS, params)
     done = run_dir / METRICS
     if done.exists():
         finished = json.loads(done.read_text())
@@ -113,12 +109,13 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         seed_everything(params.train.seed)
         m = params.model
         model = build(m.name, len(classes), m.width, m.activation, dataset_anchors(params, data["train"])).to(world.device)
-        loss_fn = YoloLoss(model, LossGains.of(params.train))
-        loop = Loop(params, model, DistributedDataParallel(model) if world.size > 1 else model, loss_fn,
-                    make_loader(data["train"], params, world, True, workers),
-                    evaluator(make_loader(data["val"], params, world, False, workers), params, world.device),
-                    world.device, multiscale_sizes(*params.data.multiscale) if params.data.multiscale else None,
-                    world.size, world.is_main, log)
+        val_loader = make_loader(data["val"], params, world, False, workers)
+        loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,
+                    loss_fn=YoloLoss(model, params.train),
+                    loader=make_loader(data["train"], params, world, True, workers),
+                    evaluate=evaluator(val_loader, params, world.device), device=world.device,
+                    sizes=multiscale_sizes(*params.data.multiscale) if params.data.multiscale else None,
+                    world_size=world.size, is_main=world.is_main, log=log)
         history = fit(loop, run_dir, list(callbacks))
         if not world.is_main:
             return {}

@@ -1,12 +1,17 @@
 import pytest
 import torch
 
-from lib.distill import PAPER_HINTS, GANParams, KDParams, run_kd
+from lib.distill import GANParams, KDParams, run_kd
 from lib.distill.gan import GANKD
 from lib.distill.hints import bounded_box_term, feature_shapes, hint_layer, hint_pairs
 from lib.models import build
 from lib.profiles import profile_params
-from lib.train import Context, freeze, train
+from lib.paths import BEST
+from lib.study.rows import ROWS
+from lib.train import freeze, train
+
+# every hint setting of the study's rows
+PAPER_HINTS = {row.training: tuple(row.settings["hints"]) for row in ROWS if "hints" in row.settings}
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +48,12 @@ def test_teacher_bounded_term_by_hand():
     assert bounded_box_term(torch.tensor([0.4]), torch.tensor([0.3]), 0.0).item() == pytest.approx(0.4)
 
 
-def test_gan_generator_step_reaches_the_student_and_not_the_teacher():
+def test_gan_generator_step_reaches_the_student_and_not_the_teacher(context):
     torch.manual_seed(0)
     teacher = freeze(build("yolov3", 4, width=0.125))
     student = build("yolo-nano", 4, width=0.25, activation="leaky")
     callback = GANKD(teacher, GANParams())
-    ctx = Context(student, None, torch.device("cpu"), epochs=3)
+    ctx = context(student, epochs=3)
     callback.on_fit_start(ctx)
     teacher_before = {k: v.clone() for k, v in teacher.state_dict().items()}
     student_before = {k: v.clone() for k, v in student.state_dict().items()}
@@ -75,7 +80,7 @@ def test_students_train_end_to_end_from_a_trained_teacher(tmp_path, monkeypatch,
     teacher_params = profile_params("smoke", **{"model.name": "yolov3", "train.epochs": 1})
     train(teacher_params, tmp_path / "teacher", log=lambda _: None)
     student = profile_params("smoke", **{"model.name": student_name, "model.activation": "leaky", "train.epochs": 2})
-    metrics = run_kd(student, tmp_path / "teacher" / "best.pt", method, tmp_path, log=lambda _: None)
+    metrics = run_kd(student, tmp_path / "teacher" / BEST, method, tmp_path, log=lambda _: None)
     extra = "gan_g" if isinstance(method, GANParams) else "kd_hint"
     assert extra in metrics["history"][0] and "map50" in metrics["test"]
 

@@ -4,11 +4,10 @@ import torch
 from lib.models import build
 from lib.profiles import profile_params
 from lib.prune import prunable_layers
-from lib.prune.cs import FINAL_BETA, CSParams, SoftMask, SoftMasks, beta_at, check, run_cs, soft_masks
-from lib.prune.lth import trained_model
+from lib.paths import round_dir, ticket_dir
+from lib.prune.cs import FINAL_BETA, CSParams, SoftMask, SoftMasks, beta_at, check, cs_folder, run_cs, soft_masks
 from lib.prune.masks import get_masks, plain_state, sparsity
-from lib.train import Context
-from lib.train.checkpoint import load_checkpoint
+from lib.prune.rewind import last_state, trained_model
 
 
 def smoke(**overrides):
@@ -32,12 +31,12 @@ def test_soft_masks_start_at_one_and_harden_as_beta_rises():
     assert distance[0] > distance[1] > distance[2] and distance[2] < distance[0] / 5
 
 
-def train_scores(lam: float, steps: int = 40) -> torch.Tensor:
+def train_scores(context, lam: float, steps: int = 40) -> torch.Tensor:
     """Scores after a few steps of the CS objective on one fixed batch."""
     torch.manual_seed(0)
     model = build("yolov3-tiny", 2, width=0.25)
     callback = SoftMasks(CSParams(lam=lam, s0=0.05, mask_lr=0.5))
-    ctx = Context(model, None, torch.device("cpu"), epochs=2)
+    ctx = context(model, epochs=2)
     callback.on_fit_start(ctx)
     x = torch.rand(2, 3, 64, 64)
     for _ in range(steps):
@@ -49,8 +48,8 @@ def train_scores(lam: float, steps: int = 40) -> torch.Tensor:
     return torch.cat([m.score.detach().flatten() for m in soft_masks(model).values()])
 
 
-def test_a_larger_lambda_gives_a_sparser_mask():
-    weak, strong = train_scores(1e-8), train_scores(1e-3)
+def test_a_larger_lambda_gives_a_sparser_mask(context):
+    weak, strong = train_scores(context, 1e-8), train_scores(context, 1e-3)
     assert (strong <= 0).float().mean() > (weak <= 0).float().mean() + 0.2
 
 
@@ -61,10 +60,10 @@ def test_bad_cs_parameters(cs, field):
         check(cs, smoke())
 
 
-def test_plain_state_of_a_soft_masked_model_has_the_plain_keys():
+def test_plain_state_of_a_soft_masked_model_has_the_plain_keys(context):
     model = build("yolov3-tiny", 2, width=0.125)
     plain = {k: v.clone() for k, v in model.state_dict().items()}
-    SoftMasks(CSParams()).on_fit_start(Context(model, None, torch.device("cpu"), 2))
+    SoftMasks(CSParams()).on_fit_start(context(model, 2))
     restored = plain_state(model)
     assert restored.keys() == plain.keys() and all(torch.equal(restored[k], plain[k]) for k in plain)
 
@@ -74,10 +73,10 @@ def test_two_rounds_and_a_ticket_end_to_end(tmp_path, monkeypatch):
     cs = CSParams(rounds=2, round_epochs=2, rewind_epoch=1)
     results = run_cs(smoke(), cs, tmp_path, log=lambda _: None)
     assert len(results) == 3 and all("cs_sparsity" in h for r in results[:2] for h in r["history"])
-    base = next(tmp_path.glob("cs-*"))
-    ticket = trained_model(base / "ticket")
+    base = cs_folder(smoke(), cs, tmp_path)
+    ticket = trained_model(ticket_dir(base))
     masks = get_masks(ticket)
     assert set(masks) == set(prunable_layers(ticket)) and sparsity(masks) > 0.5
-    round1 = load_checkpoint(base / "round-1" / "last.pt")
+    round1 = last_state(round_dir(base, 1))
     assert round1["history"][-1]["cs_beta"] == FINAL_BETA
     assert results[-1]["test"]["map50"] >= 0

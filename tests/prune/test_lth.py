@@ -5,11 +5,12 @@ import torch
 
 from lib.profiles import profile_params
 from lib.prune import prunable_layers, sparsity
-from lib.prune.lth import SNAPSHOT, LTHParams, RewindSnapshot, check, rewind, run_lth, trained_model
+from lib.paths import METRICS, SNAPSHOT, round_dir
+from lib.prune.lth import LTHParams, check, lth_rounds, run_lth
 from lib.prune.masks import get_masks, weight
+from lib.prune.rewind import RewindSnapshot, last_state, rewind, trained_model
 from lib.models import build
 from lib.train import train
-from lib.train.checkpoint import load_checkpoint
 
 
 def smoke(**overrides):
@@ -53,29 +54,30 @@ def test_two_rounds_end_on_the_exact_sparsity_from_one_snapshot(tmp_path, monkey
     lth = LTHParams(0.75, rounds=2, scope="global", rewind_epoch=1)
     results = run_lth(smoke(), lth, tmp_path, log=lambda _: None)
     assert len(results) == 3 and all("test" in r for r in results)
-    base = next(tmp_path.glob("lth-*"))
-    snapshot = torch.load(base / "round-0" / "rewind.pt", weights_only=True)
+    rounds = lth_rounds(smoke(), lth, tmp_path)
+    snapshot = torch.load(rounds[0] / SNAPSHOT, weights_only=True)
     assert snapshot["epoch"] == 1
-    ticket = trained_model(base / "round-2")
+    ticket = trained_model(rounds[2])
     masks = get_masks(ticket)
     n = sum(m.numel() for m in masks.values())
     assert sum(int(m.sum()) for m in masks.values()) == round(0.25 * n)  # exactly the requested sparsity
-    first = get_masks(trained_model(base / "round-1"))
+    first = get_masks(trained_model(rounds[1]))
     assert sparsity(first) == pytest.approx(0.5, abs=1 / n) and all(torch.all(masks[k] <= first[k]) for k in masks)
     # the snapshot is taken once, in round 0, and the rounds do not touch it again
-    stamp = (base / "round-0" / "rewind.pt").stat().st_mtime_ns
+    stamp = (rounds[0] / SNAPSHOT).stat().st_mtime_ns
     assert run_lth(smoke(), lth, tmp_path, log=lambda _: None) == results
-    assert (base / "round-0" / "rewind.pt").stat().st_mtime_ns == stamp
-    assert "lth_start" in load_checkpoint(base / "round-2" / "last.pt")["callbacks"]
+    assert (rounds[0] / SNAPSHOT).stat().st_mtime_ns == stamp
+    assert "lth_start" in last_state(rounds[2])["callbacks"]
 
 
 def test_a_shared_dense_run_is_round_zero(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
     dense = tmp_path / "dense"
-    train(smoke(), dense, [RewindSnapshot(1, dense / SNAPSHOT)], log=lambda _: None)
-    stamp = (dense / "metrics.json").stat().st_mtime_ns
-    results = run_lth(smoke(), LTHParams(0.5, rewind_epoch=1), tmp_path / "lth", round0=dense, log=lambda _: None)
-    assert len(results) == 2 and (dense / "metrics.json").stat().st_mtime_ns == stamp  # not retrained
-    assert not list((tmp_path / "lth").glob("*/round-0"))
+    train(smoke(), dense, [RewindSnapshot(1)], log=lambda _: None)
+    stamp = (dense / METRICS).stat().st_mtime_ns
+    lth = LTHParams(0.5, rewind_epoch=1)
+    results = run_lth(smoke(), lth, tmp_path / "lth", round0=dense, log=lambda _: None)
+    assert len(results) == 2 and (dense / METRICS).stat().st_mtime_ns == stamp  # not retrained
+    assert not round_dir(lth_rounds(smoke(), lth, tmp_path / "lth")[1].parent, 0).exists()
     with pytest.raises(ValueError, match="rewind_epoch: 0, but .* holds epoch 1"):
         run_lth(smoke(), LTHParams(0.5, rewind_epoch=0), tmp_path / "lth", round0=dense, log=lambda _: None)

@@ -6,7 +6,7 @@ from lib.models import build
 from lib.prune import apply_masks, get_masks, layer_table, magnitude_prune, prunable_layers, sparsity
 from lib.paper import paper_table
 
-PRUNABLE_YOLOV3 = 61_438_816  # STUDY.md §4, 20 classes
+PRUNABLE_YOLOV3 = 61_438_816  # book/spec.md, Lottery tickets; 20 classes
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,9 @@
+from dataclasses import replace
+
 import pytest
 
 from lib.paper import paper_table
+from lib.study import grid, rows
 from lib.study.grid import study_runs
 
 
@@ -19,13 +22,12 @@ def test_every_dataset_holds_the_papers_fourteen_rows_and_the_plain_students():
 
 
 def test_lth_starts_from_the_dense_run_and_students_read_teacher_and_plain_student():
-    runs = {labels(r): r for r in study_runs("cpu") if r.parameters.get("dataset") == "builtin"}
-    dense = runs["YOLOv3, Default"]
-    assert dense.parameters["rewind_epoch"] == runs["YOLOv3, LTH Local"].parameters["rewind_epoch"]
-    assert runs["YOLOv3, LTH Global"].depends == (dense,) and runs["YOLOv3, CS 3 It"].depends == ()
-    gan = runs["YOLOv3-Mobile (leaky), KD GAN"]
-    assert gan.depends == (dense, runs["YOLOv3-Mobile (leaky), Default"])
-    assert runs["YOLO Nano (leaky), KD fts 36, 61"].parameters["hints"] == [36, 61]
+    runs = {r.parameters["row"]: r for r in study_runs("cpu") if r.parameters.get("dataset") == "builtin"}
+    dense = runs["yolov3"]
+    assert runs["yolov3-lth-global"].depends == (dense,) and runs["yolov3-cs-3"].depends == ()
+    assert runs["mobile-kd-gan"].depends == (dense, runs["mobile-leaky"])
+    assert labels(runs["nano-kd-36-61"]) == "YOLO Nano (leaky), KD fts 36, 61"
+    assert set(runs["nano-kd-36-61"].parameters) == {"profile", "dataset", "data_root", "seed", "row"}
 
 
 def test_seeds_datasets_and_only_select_runs():
@@ -41,18 +43,16 @@ def test_seeds_datasets_and_only_select_runs():
         study_runs("smoke", {"coco": None})
 
 
-def test_a_changed_profile_setting_changes_the_keys_of_dependants_only():
-    base = {r.title: r.key for r in study_runs("smoke")}
-    import lib.study.grid as grid
-    grid.STUDY_SETTINGS["smoke"] = {**grid.STUDY_SETTINGS["smoke"], "rewind_epoch": 1}
-    try:
-        changed = {r.title: r.key for r in study_runs("smoke")}
-    finally:
-        grid.STUDY_SETTINGS["smoke"] = {**grid.STUDY_SETTINGS["smoke"], "rewind_epoch": 0}
-    moved = {t for t in base if base[t] != changed[t]}
-    assert "YOLOv3, Default: builtin, seed 0" in moved and "YOLOv3-Tiny, Default: builtin, seed 0" not in moved
-    assert "YOLO Nano (leaky), KD GAN: builtin, seed 0" in moved  # its teacher changed
-    assert "The detectors at the paper's scale" not in moved and "Results" in moved
+def test_an_edited_row_changes_its_key_and_its_dependants_only(monkeypatch):
+    """The notebook reads a row's settings from the table, so the key must cover them."""
+    before = {r.title: r.key for r in study_runs("smoke")}
+    edited = tuple(replace(r, settings={"hints": [36, 91]}) if r.id == "nano-kd-79" else r for r in rows.ROWS)
+    monkeypatch.setattr(grid, "ROW", {r.id: r for r in edited})
+    monkeypatch.setattr(grid, "rows_of", lambda dataset: [r for r in edited if rows.PAPER_DATASET[dataset] in r.datasets])
+    after = {r.title: r.key for r in study_runs("smoke")}
+    changed = {t for t in before if before[t] != after[t]}
+    assert changed == {"YOLO Nano (leaky), KD fts 79: builtin, seed 0", "YOLO Nano (leaky), KD fts 79: builtin-dark, seed 0",
+                       "Results"}
 
 
 def test_an_edited_profile_changes_the_key_of_every_run_it_trains(monkeypatch):
@@ -61,7 +61,9 @@ def test_an_edited_profile_changes_the_key_of_every_run_it_trains(monkeypatch):
     from lib import profiles
 
     before = {r.title: r.key for r in study_runs("cpu")}
-    monkeypatch.setitem(profiles.PROFILES, "cpu", {**profiles.PROFILES["cpu"], "train.epochs": 11})
-    after = {r.title: r.key for r in study_runs("cpu")}
-    changed = {title for title in before if before[title] != after[title]}
-    assert changed == set(before) - {"The detectors at the paper's scale"}
+    cpu = profiles.PROFILES["cpu"]
+    for edited in (replace(cpu, overrides={**cpu.overrides, "train.epochs": 11}), replace(cpu, rewind_epoch=2)):
+        monkeypatch.setitem(profiles.PROFILES, "cpu", edited)
+        after = {r.title: r.key for r in study_runs("cpu")}
+        changed = {title for title in before if before[title] != after[title]}
+        assert changed == set(before) - {"The detectors at the paper's scale"}

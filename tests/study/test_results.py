@@ -2,20 +2,21 @@ import numpy as np
 import pytest
 
 from lib.paper import paper_table
-from lib.study.results import (coco_table, dense_maps, near_zero_rows, pareto_front, relative_table, grid_row,
-                               runs_frame, summary_table)
+from lib.study.results import (coco_table, dense_maps, near_zero_rows, pareto_front, relative_table, runs_frame,
+                               summary_table)
+from lib.study.rows import ROW
 
 
-def result(model, training, seed, map50, params, macs=1000, mb=1.0, dataset="builtin"):
-    return {"dataset": dataset, "model": model, "training": training, "seed": seed, "map50": map50, "map": map50 / 2,
-            "map_coco": map50 / 2, "ap_small": 0.1, "ap_medium": 0.2, "ap_large": 0.3, "params": params, "macs": macs,
-            "storage_mb": mb, "epochs": 3, "train_img_per_s": 10.0}
+def result(row, seed, map50, params, macs=1000, mb=1.0, dataset="builtin"):
+    return {"row": row, "dataset": dataset, "model": ROW[row].model, "training": ROW[row].training, "seed": seed,
+            "map50": map50, "map": map50 / 2, "map_coco": map50 / 2, "ap_small": 0.1, "ap_medium": 0.2,
+            "ap_large": 0.3, "params": params, "macs": macs, "storage_mb": mb, "epochs": 3, "train_img_per_s": 10.0}
 
 
-RESULTS = [result("YOLOv3", "Default", s, m, 1000, 4000, 4.0) for s, m in ((0, 0.5), (1, 0.7))] + \
-          [result("YOLOv3", "LTH Local", s, m, 100, 400, 0.5) for s, m in ((0, 0.4), (1, 0.5))] + \
-          [result("YOLOv3-Tiny", "Default", 0, 0.3, 500, 1000, 2.0),
-           result("YOLO Nano (leaky)", "Default", 0, 0.2, 50, 300, 0.2)]
+RESULTS = [result("yolov3", s, m, 1000, 4000, 4.0) for s, m in ((0, 0.5), (1, 0.7))] + \
+          [result("yolov3-lth-local", s, m, 100, 400, 0.5) for s, m in ((0, 0.4), (1, 0.5))] + \
+          [result("yolov3-tiny", 0, 0.3, 500, 1000, 2.0),
+           result("nano-leaky", 0, 0.2, 50, 300, 0.2)]
 
 
 def test_pareto_front_keeps_exactly_the_undominated_points():
@@ -28,7 +29,8 @@ def test_rows_follow_the_papers_order_with_extra_rows_last():
     runs = runs_frame(list(reversed(RESULTS)))
     assert runs["model"].tolist()[:3] == ["YOLOv3-Tiny", "YOLOv3", "YOLOv3"] and runs["seed"].tolist()[1:3] == [0, 1]
     assert runs["in_paper"].tolist() == [True] * 5 + [False]
-    assert grid_row("builtin-dark", "YOLO Nano (leaky)", "KD fts 61, 91") == (9, True)
+    dark = runs_frame([result("nano-kd-61-91", 0, 0.3, 1, dataset="builtin-dark"), {**RESULTS[0], "row": "gone", "dataset": "builtin-dark"}])
+    assert dark["order"].tolist() == [10, 17] and dark["in_paper"].tolist() == [True, False]
 
 
 def test_summary_gives_mean_and_sample_std_over_seeds():

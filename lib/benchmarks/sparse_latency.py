@@ -1,6 +1,6 @@
 """CPU latency of dense vs sparse inference for pruned YOLOv3 (prints figures; not a test).
 
-    python -m lib.prune.benchmark [--repeats 5] [--threads 2] [--width 1.0]
+    python -m lib.benchmarks.sparse_latency [--repeats 5] [--threads 2] [--width 1.0]
 
 For each sparsity: the masked model run densely, then its masked convs swapped for
 SparseConv2d (CSR weight x im2col); 416 x 416, batch 1, the same thread count,
@@ -17,8 +17,7 @@ import torch
 
 from ..measure import count_macs
 from ..models import build
-from . import magnitude_prune
-from .sparse import to_sparse_inference
+from ..prune import magnitude_prune, to_sparse_inference
 
 CASES = ((0.9, "layer"), (0.99, "layer"))
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lib.models import build
-from lib.train.loss import LossGains, YoloLoss, wh_iou
+from lib.train.loss import YoloLoss, wh_iou
 from lib.train.optim import Schedule, make_optimizer, parameter_groups
 from lib.params import TrainParams
 
@@ -25,7 +25,7 @@ def test_a_perfect_prediction_has_zero_box_loss_and_full_objectness_target():
     # centre at (3.25, 2.75) cells of the stride-32 map of a 256 image
     cx, cy = 3.25 * 32, 2.75 * 32
     target = [{"boxes": torch.tensor([[cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]]), "labels": torch.tensor([2])}]
-    loss_fn = YoloLoss(model, LossGains(iou_t=0.9))  # only the exact anchor qualifies, at one scale
+    loss_fn = YoloLoss(model, TrainParams(iou_t=0.9))  # only the exact anchor qualifies, at one scale
     maps = [torch.zeros(1, 24, 256 // s, 256 // s) for s in model.strides]
     maps[0].view(1, 3, 8, 8, 8)[0, 1, :, 2, 3] = torch.tensor(
         [math.log(0.25 / 0.75), math.log(0.75 / 0.25), 0, 0, 20, -20, -20, 20])
@@ -54,7 +54,7 @@ def test_a_few_steps_fit_one_batch():
     images = torch.rand(2, 3, 128, 128)
     targets = [{"boxes": torch.tensor([[20.0, 30, 70, 90]]), "labels": torch.tensor([1])},
                {"boxes": torch.tensor([[5.0, 5, 40, 30], [60, 60, 120, 110]]), "labels": torch.tensor([0, 1])}]
-    loss_fn = YoloLoss(model, LossGains(nominal_batch=2))
+    loss_fn = YoloLoss(model, TrainParams(nominal_batch=2))
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     losses = []
     for _ in range(30):

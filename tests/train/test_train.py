@@ -12,6 +12,7 @@ import torch
 from lib.models import build, save_weights
 from lib.models.anchors import kmeans_anchors
 from lib.params import ParamError, from_dict
+from lib.paths import BEST, LAST, METRICS
 from lib.profiles import profile_params
 from lib.train import train
 from lib.train.run import open_data
@@ -56,9 +57,9 @@ def test_killed_run_resumes_to_identical_weights_and_metrics(cache, tmp_path):
     killed = subprocess.run([sys.executable, "-c", KILLER, str(tmp_path / "killed")], cwd=ROOT,
                             env={**os.environ, "STUDY_CACHE": str(cache)}, capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert load_checkpoint(tmp_path / "killed" / "last.pt")["epoch"] == 1  # two epochs done, the third lost
+    assert load_checkpoint(tmp_path / "killed" / LAST)["epoch"] == 1  # two epochs done, the third lost
     resumed = train(smoke(**{"train.epochs": 3}), tmp_path / "killed", log=lambda _: None)
-    a, b = (load_checkpoint(tmp_path / d / "last.pt") for d in ("straight", "killed"))
+    a, b = (load_checkpoint(tmp_path / d / LAST) for d in ("straight", "killed"))
     assert a["model"].keys() == b["model"].keys()
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
     assert without_timing(straight["history"]) == without_timing(resumed["history"])
@@ -67,10 +68,10 @@ def test_killed_run_resumes_to_identical_weights_and_metrics(cache, tmp_path):
 
 def test_a_finished_run_is_not_trained_again(cache, tmp_path):
     first = train(smoke(), tmp_path, log=lambda _: None)
-    stamp = (tmp_path / "last.pt").stat().st_mtime_ns
+    stamp = (tmp_path / LAST).stat().st_mtime_ns
     assert train(smoke(), tmp_path, log=lambda _: None) == first
-    assert (tmp_path / "last.pt").stat().st_mtime_ns == stamp
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert (tmp_path / LAST).stat().st_mtime_ns == stamp
+    metrics = json.loads((tmp_path / METRICS).read_text())
     assert metrics["epochs"] == 2 and set(metrics["test"]) >= {"map50", "map", "ap_small", "ap50_per_class"}
 
 
@@ -83,9 +84,9 @@ def test_two_process_gloo_ddp_writes_the_same_checkpoint_format(cache, tmp_path)
     result = subprocess.run(command, cwd=ROOT, env={**os.environ, "STUDY_CACHE": str(cache), "OMP_NUM_THREADS": "1"},
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    a, b = load_checkpoint(single / "last.pt"), load_checkpoint(tmp_path / "ddp" / "last.pt")
+    a, b = load_checkpoint(single / LAST), load_checkpoint(tmp_path / "ddp" / LAST)
     assert a.keys() == b.keys() and a["model"].keys() == b["model"].keys()  # no "module." prefixes
-    assert (tmp_path / "ddp" / "metrics.json").exists() and "images/s" in result.stdout
+    assert (tmp_path / "ddp" / METRICS).exists() and "images/s" in result.stdout
 
 
 @pytest.mark.parametrize("overrides,field", [
@@ -107,7 +108,7 @@ def test_bad_parameters_fail_before_training(overrides, field):
 
 def test_checkpoint_from_another_model_is_refused(cache, tmp_path):
     train(smoke(**{"model.name": "yolo-nano", "train.epochs": 1}), tmp_path, log=lambda _: None)
-    (tmp_path / "metrics.json").unlink()
+    (tmp_path / METRICS).unlink()
     with pytest.raises(ParamError, match="checkpoint of model .*yolo-nano"):
         train(smoke(**{"train.epochs": 1}), tmp_path, log=lambda _: None)
 
@@ -161,8 +162,8 @@ def test_kmeans_anchors_find_the_clusters():
 
 def test_weights_saved_from_a_run_load_back(cache, tmp_path):
     train(smoke(**{"train.epochs": 1}), tmp_path, log=lambda _: None)
-    blob = torch.load(tmp_path / "best.pt", weights_only=True)
+    blob = torch.load(tmp_path / BEST, weights_only=True)
     model = build(**blob["arch"])
     model.load_state_dict(blob["state_dict"])
     save_weights(model, tmp_path / "copy.pt")
-    assert (tmp_path / "copy.pt").stat().st_size == pytest.approx((tmp_path / "best.pt").stat().st_size, rel=0.01)
+    assert (tmp_path / "copy.pt").stat().st_size == pytest.approx((tmp_path / BEST).stat().st_size, rel=0.01)

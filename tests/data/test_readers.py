@@ -3,7 +3,7 @@ import pytest
 
 from lib.data import DatasetError, open_split, read_exdark, read_voc
 from lib.data.voc import VOC_CLASSES
-from tests.formats import voc_object, write_exdark, write_image, write_split, write_voc_item
+from tests.data.formats import voc_object, write_exdark, write_image, write_split, write_voc_item
 
 
 @pytest.fixture

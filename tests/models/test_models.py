@@ -8,7 +8,7 @@ from lib.measure import count_params
 from lib.models import REGISTRY, build, capture, load_weights, save_weights
 from lib.models.head import OBJECTNESS_BIAS
 
-# STUDY.md §1: plain sums of every nn.Parameter at width 1.0.
+# book/spec.md, Models: plain sums of every nn.Parameter at width 1.0.
 EXACT_PARAMS = {
     ("yolov3", 20): 61_626_049, ("yolov3", 12): 61_582_969,
     ("yolov3-tiny", 20): 8_713_766, ("yolov3-tiny", 12): 8_695_286,

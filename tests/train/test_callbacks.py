@@ -3,6 +3,7 @@ import torch
 from torch import nn
 
 from lib.models import build
+from lib.paths import LAST
 from lib.profiles import profile_params
 from lib.train import Callback, freeze, train
 from lib.train.checkpoint import load_checkpoint
@@ -65,7 +66,7 @@ def test_callbacks_add_loss_terms_step_their_optimisers_and_persist(tmp_path, mo
     batches = 2 * (16 // 4)
     assert probe.calls == {"fit": 1, "epoch_start": 2, "epoch_end": 2, "loss": batches, "step": batches // 2}
     assert 0 < probe.target.item() < 3 and all("pull" in h for h in metrics["history"])
-    saved = load_checkpoint(tmp_path / "straight" / "last.pt")
+    saved = load_checkpoint(tmp_path / "straight" / LAST)
     assert torch.equal(saved["callbacks"]["probe"]["target"], probe.target.detach())
     assert len(saved["callback_optimizers"]["probe"]) == 1
 

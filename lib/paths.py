@@ -1,0 +1,52 @@
+"""Where every file of a run lives: the one module that names them (open_lth's
+``paths``). A training run's folder is named by a hash of its parameters and its
+method's settings, so the same run always finds the same folder and a changed
+setting never reuses a stale one:
+
+    <root>/<method>-<model>-<hash>/   last.pt, best.pt, metrics.json, rewind.pt
+                                      round-<r>/ and ticket/ for multi-stage methods
+
+The study's own files (a run's result JSON and its executed notebook) are named by
+the study run's key, under the roots below.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .params import RunParams, stable_hash
+
+LAST = "last.pt"          # the last epoch's full checkpoint: what a resumed run starts from
+BEST = "best.pt"          # the best weights by validation mAP@0.5, as a model file
+METRICS = "metrics.json"  # written last: a run holding it is finished
+SNAPSHOT = "rewind.pt"    # the weights after epoch k, which LTH and CS rewind to
+
+TRAIN_RUNS = Path("runs") / "train"     # training folders, under the working folder
+STUDY_RESULTS = Path("runs") / "study"  # the study's result JSONs
+BOOK_PAGES = Path("book") / "runs"      # the study's executed notebooks, one folder per chapter
+
+
+def run_dir(root: str | Path, params: RunParams, method: str = "train", settings: dict | None = None) -> Path:
+    """The folder of one run of ``method`` (``train``, ``lth``, ``cs``, ``kd-hints``,
+    ``kd-gan``, ...) on ``params`` with the method's ``settings`` (JSON-able)."""
+    key = stable_hash({"run": params.to_dict(), "method": method, "settings": settings or {}})
+    return Path(root) / f"{method}-{params.model.name}-{key}"
+
+
+def round_dir(run: str | Path, r: int) -> Path:
+    """Round ``r`` of a multi-round method (round 0: the dense or first search run)."""
+    return Path(run) / f"round-{r}"
+
+
+def ticket_dir(run: str | Path) -> Path:
+    """The final, sparse training of a pruning method that searches first (CS)."""
+    return Path(run) / "ticket"
+
+
+def result_file(results_dir: str | Path, chapter: str, key: str) -> Path:
+    """A study run's result JSON (its existence means the run is done)."""
+    return Path(results_dir) / f"{chapter}-{key}.json"
+
+
+def page_file(pages_dir: str | Path, chapter: str, key: str) -> Path:
+    """A study run's executed notebook, where the book picks it up."""
+    return Path(pages_dir) / chapter / f"{key}.ipynb"

@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+from lib.params import ParamError
+from lib.paths import METRICS
+from lib.study import chapter
+
+
+def smoke(row="yolov3"):
+    return chapter.run_params(row, "smoke", "builtin", None, 0, epochs=2)
+
+
+def test_chapter_parameters_are_validated_by_name_before_any_work():
+    with pytest.raises(ValueError, match="row: unknown row 'yolov4'"):
+        chapter.run_params("yolov4", "smoke", "builtin", None, 0)
+    with pytest.raises(ParamError, match="train.epochs"):
+        chapter.run_params("yolov3", "smoke", "builtin", None, 0, epochs=0)
+    with pytest.raises(ParamError, match="data.data_root: required"):
+        chapter.run_params("yolov3", "smoke", "voc", None, 0)
+    with pytest.raises(ValueError, match="unknown \\['batch'\\]"):
+        chapter.run_params("yolov3", "smoke", "builtin", None, 0, batch=3)
+    with pytest.raises(ParamError, match="profile: unknown profile 'laptop'"):
+        chapter.run_params("yolov3", "laptop", "builtin", None, 0)
+    assert smoke().train.epochs == 2 and smoke().model.width == 0.125  # None keeps the profile's
+    student = smoke("mobile-kd-91").model
+    assert (student.name, student.activation) == ("yolov3-mobile", "leaky")  # the row's model
+    assert chapter.hint_layers([36, 61]) == (36, 61)
+    with pytest.raises(ValueError, match="hints: expected a list of teacher layer indices.*-y 'hints"):
+        chapter.kd_params("nano-kd-79", hints="[36, 61]")
+
+
+def test_method_settings_come_from_the_row_and_the_profile_unless_given():
+    assert chapter.kd_params("nano-kd-36-61").hints == (36, 61)
+    assert chapter.kd_params("nano-kd-36-61", hints=[91], mu=None).hints == (91,)
+    local, glob = chapter.lth_params("yolov3-lth-local", "paper"), chapter.lth_params("yolov3-lth-global", "cpu", 3)
+    assert (local.scope, local.rewind_epoch, glob.scope, glob.rewind_epoch) == ("layer", 10, "global", 3)
+    cs = chapter.cs_params("yolov3-cs-3", "paper", chapter.run_params("yolov3-cs-3", "paper", "builtin", None, 0))
+    assert (cs.rounds, cs.round_epochs) == (3, 100)  # the paper's 3 x 100
+    assert chapter.gan_params("nano-kd-gan", swap=0.1, lr=None).swap == 0.1
+
+
+def test_a_ticket_reuses_the_dense_run_and_records_its_footprint(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+    runs = str(tmp_path / "runs")
+    dense = chapter.baseline("yolov3", smoke(), runs, rewind_epoch=1)
+    stamp = (tmp_path / "runs" / dense["run_dir"].split("/")[-1] / METRICS).stat().st_mtime_ns
+    assert (dense["row"], dense["model"], dense["training"], dense["layers"]) == ("yolov3", "YOLOv3", "Default", [])
+    lth = chapter.lth_params("yolov3-lth-global", "smoke", 1, target_sparsity=0.5)
+    ticket = chapter.lottery_ticket("yolov3-lth-global", smoke(), lth, runs, dense)
+    assert ticket["training"] == "LTH Global" and ticket["epochs"] == 2 and ticket["settings"]["scope"] == "global"
+    alive, total = sum(r["alive"] for r in ticket["layers"]), sum(r["total"] for r in ticket["layers"])
+    assert alive == round(0.5 * total)
+    assert dense["params"] - ticket["params"] == total - alive  # only the removed weights leave the count
+    assert ticket["storage_mb"] < dense["storage_mb"] and ticket["macs"] < dense["macs"]
+    assert (tmp_path / "runs" / dense["run_dir"].split("/")[-1] / METRICS).stat().st_mtime_ns == stamp
+    (tmp_path / "dense.json").write_text(json.dumps(dense))
+    (tmp_path / "ticket.json").write_text(json.dumps(ticket))
+    assert chapter.read_inputs("yolov3-lth-local", [str(tmp_path / "dense.json")], 0)[0]["run_dir"] == dense["run_dir"]
+    assert chapter.read_inputs("yolov3-lth-local", [], 0) == [None]
+    with pytest.raises(ValueError, match="is a result of row 'yolov3-lth-global', not of 'yolov3'"):
+        chapter.read_inputs("yolov3-lth-local", [str(tmp_path / "ticket.json")], 0)
+    with pytest.raises(ValueError, match=r"inputs: row nano-kd-79 reads the results of rows \['yolov3', 'nano-leaky'\]"):
+        chapter.read_inputs("nano-kd-79", [], 1)
+    with pytest.raises(ValueError, match="not of 'nano-leaky'"):
+        chapter.read_inputs("nano-kd-79", [str(tmp_path / "dense.json")] * 2, 1)
