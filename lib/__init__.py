@@ -8,7 +8,7 @@ One folder (or module) per concern, each with a small entry point:
   the built-in scene generator, augmentation and the letterbox.
 - ``lib.params``, ``lib.profiles``: typed, validated, hashable run parameters and the
   named scales of the study with their study settings.
-- ``lib.paths``: where every file of a run lives.
+- ``lib.paths``: where every file of a run lives; ``lib.hashing``: the one content hash.
 - ``lib.train``: one training run from its parameters, the callback-driven loop, the YOLO
   loss, schedule, checkpoints and DDP.
 - ``lib.evaluate``: NMS, mAP (VOC rules), COCO metrics.

@@ -2,13 +2,12 @@
 that names the run's folder (open_lth's scheme): same parameters, same folder."""
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
 from .data import DATASETS, BuiltinSpec
 from .data.augment import AugmentParams
+from .hashing import stable_hash
 from .models import REGISTRY
 from .models.blocks import ACTIVATIONS
 
@@ -100,11 +99,6 @@ def from_dict(values: dict) -> RunParams:
     data["multiscale"] = tuple(data["multiscale"]) if data["multiscale"] is not None else None
     data["builtin_classes"] = tuple(data["builtin_classes"])
     return RunParams(DataParams(**data), ModelParams(**values["model"]), TrainParams(**values["train"]))
-
-
-def stable_hash(values: dict) -> str:
-    """12 hex digits naming a set of parameters (key order does not matter)."""
-    return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _positive_int(name: str, value) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .params import RunParams, stable_hash
+from .hashing import stable_hash
+from .params import RunParams
 
 LAST = "last.pt"          # the last epoch's full checkpoint: what a resumed run starts from
 BEST = "best.pt"          # the best weights by validation mAP@0.5, as a model file

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from .params import ParamError, RunParams, override, stable_hash, validate
+from .hashing import stable_hash
+from .params import ParamError, RunParams, override, validate
 
 BUILTIN = ("builtin", "builtin-dark")  # the study's light and dark datasets on a CPU
 

@@ -14,7 +14,6 @@ Generation is deterministic for a spec (scene i's random stream is seeded by
 from __future__ import annotations
 
 import colorsys
-import hashlib
 import json
 import os
 import shutil
@@ -25,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .records import DatasetError
+from ..hashing import stable_hash
 from .shapes import SHAPES, bar, blob, place
 
 VARIANTS = {"light": 0, "dark": 1}
@@ -65,7 +65,7 @@ class BuiltinSpec:
                              f"{self.max_objects} and {self.max_distractors}")
 
     def key(self) -> str:
-        return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        return stable_hash(asdict(self))
 
 
 @dataclass

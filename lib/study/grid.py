@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from ..params import stable_hash
+from ..hashing import stable_hash
 from ..profiles import get_profile
 from .rows import PAPER_DATASET, ROW, Row, rows_of
 from .runner import Run

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..params import stable_hash
+from ..hashing import stable_hash
 from ..paths import page_file, result_file
 
 
