@@ -26,11 +26,12 @@ STUDY_RESULTS = Path("runs") / "study"  # the study's result JSONs
 BOOK_PAGES = Path("book") / "runs"      # the study's executed notebooks, one folder per chapter
 
 
-def run_dir(root: str | Path, params: RunParams, method: str = "train", settings: dict | None = None) -> Path:
+def run_dir(root: str | Path | None, params: RunParams, method: str = "train", settings: dict | None = None) -> Path:
     """The folder of one run of ``method`` (``train``, ``lth``, ``cs``, ``kd-hints``,
-    ``kd-gan``, ...) on ``params`` with the method's ``settings`` (JSON-able)."""
+    ``kd-gan``, ...) on ``params`` with the method's ``settings`` (JSON-able), under
+    ``root`` (None: TRAIN_RUNS)."""
     key = stable_hash({"run": params.to_dict(), "method": method, "settings": settings or {}})
-    return Path(root) / f"{method}-{params.model.name}-{key}"
+    return Path(root or TRAIN_RUNS) / f"{method}-{params.model.name}-{key}"
 
 
 def round_dir(run: str | Path, r: int) -> Path:

@@ -31,20 +31,25 @@ FINAL_BETA = 200.0
 @dataclass(frozen=True)
 class CSParams:
     rounds: int = 1               # the paper: "CS 1 It" (1 x 300 epochs), "CS 3 It" (3 x 100)
-    round_epochs: int = 300       # epochs of each soft-mask round; the ticket trains train.epochs
+    round_epochs: int | None = None  # epochs of each soft-mask round; None: train.epochs // rounds, as the
+                                     # paper's 1 x 300 and 3 x 100; the ticket trains train.epochs
     lam: float = 1e-8             # lambda (the paper's text says 1e-5; its code used 1e-8)
     s0: float = -0.1              # initial score
     mask_lr: float = 0.1          # the scores' SGD: Nesterov momentum 0.9, no decay
     rewind_epoch: int = 10
 
 
+def epochs_per_round(cs: CSParams, params: RunParams) -> int:
+    return cs.round_epochs or max(1, params.train.epochs // cs.rounds)
+
+
 def check(cs: CSParams, params: RunParams) -> CSParams:
-    for name in ("rounds", "round_epochs"):
-        if not isinstance(getattr(cs, name), int) or getattr(cs, name) < 1:
-            raise ValueError(f"cs.{name}: expected a positive integer, got {getattr(cs, name)!r}")
+    for name, value in (("rounds", cs.rounds), ("round_epochs", 1 if cs.round_epochs is None else cs.round_epochs)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"cs.{name}: expected a positive integer, got {value!r}")
     if cs.lam < 0 or cs.mask_lr <= 0:
         raise ValueError(f"cs.lam: expected >= 0 and cs.mask_lr > 0, got {cs.lam}, {cs.mask_lr}")
-    if not 0 <= cs.rewind_epoch < min(cs.round_epochs, params.train.epochs):
+    if not 0 <= cs.rewind_epoch < min(epochs_per_round(cs, params), params.train.epochs):
         raise ValueError(f"cs.rewind_epoch: expected 0 <= k < the epochs of a round and of the ticket, got {cs.rewind_epoch}")
     return cs
 
@@ -140,7 +145,7 @@ def run_cs(params: RunParams, cs: CSParams, root: str | Path = TRAIN_RUNS, **tra
     validate(params)
     check(cs, params)
     base = cs_folder(params, cs, root)
-    round_params = override(params, **{"train.epochs": cs.round_epochs})
+    round_params = override(params, **{"train.epochs": epochs_per_round(cs, params)})
     results, scores, weights = [], None, None
     for r in range(cs.rounds):
         callbacks = [SoftMasks(cs, scores, weights)]
@@ -152,3 +157,9 @@ def run_cs(params: RunParams, cs: CSParams, root: str | Path = TRAIN_RUNS, **tra
     masks = final_masks(round_dir(base, cs.rounds - 1))
     results.append(train(params, ticket_dir(base), [StartFrom(weights, masks)], **train_kwargs))
     return results
+
+
+def search_history(results: list[dict]) -> list[dict]:
+    """Each search round's per-epoch mask sparsity and beta, from ``run_cs``'s metrics."""
+    return [{"round": r, "epoch": h["epoch"], "sparsity": h["cs_sparsity"], "beta": h["cs_beta"]}
+            for r, rnd in enumerate(results[:-1]) for h in rnd["history"]]

@@ -8,8 +8,9 @@ import torch
 
 from ..models import Detector
 from ..models.io import from_state
-from ..paths import LAST, SNAPSHOT
-from ..train import Callback, Context
+from ..params import RunParams
+from ..paths import LAST, SNAPSHOT, run_dir
+from ..train import Callback, Context, train
 from ..train.checkpoint import atomic_save, load_checkpoint
 from .masks import apply_masks, plain_state
 
@@ -35,6 +36,14 @@ class RewindSnapshot(Callback):
     def on_epoch_end(self, ctx: Context) -> None:
         if ctx.epoch + 1 == self.epoch:
             self._save(ctx)
+
+
+def train_keeping_snapshot(params: RunParams, rewind_epoch: int, root: str | Path | None = None,
+                           **train_kwargs) -> dict:
+    """A plain training run that also keeps its weights after ``rewind_epoch``, so that
+    it can be a lottery ticket's round 0 (the study's dense YOLOv3)."""
+    folder = run_dir(root, params, "train", {"rewind_epoch": rewind_epoch})
+    return train(params, folder, [RewindSnapshot(rewind_epoch)], **train_kwargs)
 
 
 def load_snapshot(run_dir: str | Path, epoch: int) -> dict[str, torch.Tensor]:

@@ -1,29 +1,25 @@
-"""Everything a chapter notebook calls, in one module: its flat parameters as typed
-ones (model and method settings from its row, scale from its profile), the inputs
-it reads, its method's run (resumable; a finished run is read back), the record it
-writes as its result JSON, and the tables and figures the book shows."""
+"""Everything a chapter notebook calls besides its method's entry point, in one
+module and for every method alike: its flat parameters as typed ones (model and
+method settings from its row, scale from its profile), the inputs it reads, the
+record it writes as its result JSON, and the tables and figures the book shows. A
+new method needs nothing here: its module, its template and its rows."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from ..data import DetectionDataset, collate
-from ..distill import GANParams, KDParams, kd_folder, run_kd
 from ..evaluate import predict
 from ..measure import footprint
 from ..models import load_weights
 from ..params import RunParams, from_dict
-from ..paths import BEST, TRAIN_RUNS, run_dir, ticket_dir
+from ..paths import BEST
 from ..profiles import get_profile, profile_params
-from ..prune.cs import CSParams, cs_folder, run_cs
-from ..prune.lth import LTHParams, lth_rounds, run_lth
 from ..prune.masks import layer_table
-from ..prune.rewind import RewindSnapshot
-from ..train import train
 from ..train.checkpoint import atomic_write_json
 from ..train.distributed import resolve_device
 from ..train.run import open_data
@@ -36,8 +32,7 @@ from .rows import get_row
 # The notebooks' whole vocabulary: defined here, or the results tables, figures and
 # footprints they show, imported above.
 __all__ = [
-    "run_params", "method_settings", "rewind_point", "lth_params", "cs_params", "hint_layers", "kd_params",
-    "gan_params", "read_inputs", "baseline", "lottery_ticket", "continuous_sparsification", "distilled", "record",
+    "quiet", "run_params", "method_params", "rewind_point", "read_inputs", "best_model", "record",
     "save_result", "styled", "run_card", "sample_detections",
     "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps", "first_seed",
     "in_detection_grid", "load_results", "near_zero_rows", "pruned", "relative_table", "runs_frame", "searched",
@@ -68,46 +63,33 @@ def run_params(row: str, profile: str, dataset: str, data_root: str | None, seed
     return profile_params(profile, **overrides)
 
 
-def method_settings(row: str, **given) -> dict:
-    """The row's method settings with the given ones on top (None keeps the row's,
-    or the method's default)."""
-    return {**get_row(row).settings, **{k: v for k, v in given.items() if v is not None}}
-
-
 def rewind_point(profile: str, rewind_epoch: int | None) -> int:
     """LTH's and CS's k: as given, else the profile's."""
     return get_profile(profile).rewind_epoch if rewind_epoch is None else rewind_epoch
 
 
-def lth_params(row: str, profile: str, rewind_epoch: int | None = None, **given) -> LTHParams:
-    return LTHParams(**method_settings(row, **given), rewind_epoch=rewind_point(profile, rewind_epoch))
+def method_params(method: type, row: str, profile: str, **given):
+    """The method's params dataclass for ``row``: the row's settings with the given
+    ones on top (None keeps the row's, or the method's default); a rewind epoch not
+    given is the profile's. List literals (papermill's YAML) become tuples."""
+    settings = {**get_row(row).settings, **{k: v for k, v in given.items() if v is not None}}
+    names = {f.name: f for f in fields(method)}
+    unknown = set(settings) - set(names)
+    if unknown:
+        raise ValueError(f"{method.__name__}: unknown settings {sorted(unknown)}; expected some of {sorted(names)}")
+    if "rewind_epoch" in names:
+        settings["rewind_epoch"] = rewind_point(profile, settings.get("rewind_epoch"))
+    for name, value in settings.items():
+        if isinstance(names[name].default, tuple):
+            settings[name] = as_tuple(name, value)
+    return method(**settings)
 
 
-def cs_params(row: str, profile: str, params: RunParams, round_epochs: int | None = None,
-              rewind_epoch: int | None = None, **given) -> CSParams:
-    """CSParams; a search round lasts, when not given, the schedule split over the
-    rounds (the paper's 1 x 300 and 3 x 100)."""
-    settings = method_settings(row, **given)
-    rounds = settings.get("rounds", CSParams.rounds)
-    return CSParams(**settings, round_epochs=round_epochs or max(1, params.train.epochs // rounds),
-                    rewind_epoch=rewind_point(profile, rewind_epoch))
-
-
-def hint_layers(hints) -> tuple[int, ...]:
-    """The teacher layers of a hint setting, from a chapter's list literal."""
-    if isinstance(hints, (str, bytes)) or not all(isinstance(h, int) for h in hints):
-        raise ValueError(f"hints: expected a list of teacher layer indices such as [36, 61], got {hints!r} "
-                         "(with papermill, pass lists as YAML: -y 'hints: [36, 61]')")
-    return tuple(hints)
-
-
-def kd_params(row: str, **given) -> KDParams:
-    settings = method_settings(row, **given)
-    return KDParams(**{**settings, "hints": hint_layers(settings.get("hints", KDParams.hints))})
-
-
-def gan_params(row: str, **given) -> GANParams:
-    return GANParams(**method_settings(row, **given))
+def as_tuple(name: str, value) -> tuple:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{name}: expected a list such as [36, 61], got {value!r} "
+                         f"(with papermill, pass lists as YAML: -y '{name}: [36, 61]')")
+    return tuple(value)
 
 
 def read_inputs(row: str, inputs: list[str], required: int) -> list[dict | None]:
@@ -128,59 +110,27 @@ def read_inputs(row: str, inputs: list[str], required: int) -> list[dict | None]
     return results + [None] * (len(expected) - len(results))
 
 
-# --- the methods ------------------------------------------------------------------
-# ``runs_root``: where the training folders go; None: lib.paths.TRAIN_RUNS.
-
-def baseline(row: str, params: RunParams, runs_root: str | None, rewind_epoch: int, log=quiet) -> dict:
-    """A model trained by the common scheme; it keeps its weights after epoch k in its
-    folder, so that the dense YOLOv3 is the lottery tickets' round 0."""
-    folder = run_dir(runs_root or TRAIN_RUNS, params, "train", {"rewind_epoch": rewind_epoch})
-    return record(row, params, train(params, folder, [RewindSnapshot(rewind_epoch)], log=log), folder)
+def best_model(result: dict) -> Path:
+    """The best model file of a recorded run (e.g. a teacher)."""
+    return Path(result["run_dir"]) / BEST
 
 
-def lottery_ticket(row: str, params: RunParams, lth: LTHParams, runs_root: str | None, dense: dict | None,
-                   log=quiet) -> dict:
-    """The ticket of ``lth``; round 0 is the dense run when given (same parameters)."""
-    round0, runs_root = dense["run_dir"] if dense else None, runs_root or TRAIN_RUNS
-    results = run_lth(params, lth, runs_root, round0=round0, log=log)
-    ticket = lth_rounds(params, lth, runs_root, round0)[-1]
-    return record(row, params, results[-1], ticket, settings=asdict(lth))
-
-
-def continuous_sparsification(row: str, params: RunParams, cs: CSParams, runs_root: str | None, log=quiet) -> dict:
-    """The CS ticket, with each search round's per-epoch sparsity (``search``)."""
-    runs_root = runs_root or TRAIN_RUNS
-    results = run_cs(params, cs, runs_root, log=log)
-    search = [{"round": r, "epoch": h["epoch"], "sparsity": h["cs_sparsity"], "beta": h["cs_beta"]}
-              for r, rnd in enumerate(results[:-1]) for h in rnd["history"]]
-    return record(row, params, results[-1], ticket_dir(cs_folder(params, cs, runs_root)), settings=asdict(cs),
-                  search=search)
-
-
-def distilled(row: str, params: RunParams, method: KDParams | GANParams, runs_root: str | None, teacher: dict,
-              log=quiet) -> dict:
-    """A leaky student distilled from the best model of the teacher's run."""
-    runs_root = runs_root or TRAIN_RUNS
-    teacher_file = Path(teacher["run_dir"]) / BEST
-    metrics = run_kd(params, teacher_file, method, runs_root, log=log)
-    return record(row, params, metrics, kd_folder(params, teacher_file, method, runs_root), settings=asdict(method),
-                  teacher_map50=teacher["map50"])
-
-
-def record(row: str, params: RunParams, metrics: dict, folder: str | Path, **extra) -> dict:
-    """The result of one trained run: its row (id and the paper's labels), test
+def record(row: str, params: RunParams, metrics: dict, method=None, **extra) -> dict:
+    """The result of one trained run (``metrics``: the final training's, as ``train``
+    returns them): its row (id and the paper's labels), the method's settings, test
     metrics and the footprint of its best model (masked models count only their
     surviving weights), and what the figures need. One flat dict."""
     spec = get_row(row)
-    model = load_weights(Path(folder) / BEST)
+    model = load_weights(Path(metrics["run_dir"]) / BEST)
     size = footprint(model, params.data.img_size)
     return {"row": spec.id, "dataset": params.data.dataset, "model": spec.model, "training": spec.training,
-            "seed": params.train.seed, "run_dir": str(folder),
+            "seed": params.train.seed, "run_dir": metrics["run_dir"],
             "img_size": params.data.img_size, "width": params.model.width, "epochs": metrics["epochs"],
             **{k: metrics["test"][k] for k in TEST_KEYS}, "val_map50": metrics["val_map50"],
             "params": size["nonzero_params"], "macs": size["macs_paper"], "storage_mb": size["storage_bytes"] / 1e6,
             "train_img_per_s": metrics["train_img_per_s"], "history": metrics["history"], "run_params": params.to_dict(),
-            "layers": [{k: v for k, v in layer.items() if k != "shape"} for layer in layer_table(model)], **extra}
+            "layers": [{k: v for k, v in layer.items() if k != "shape"} for layer in layer_table(model)],
+            **({"settings": asdict(method)} if method is not None else {}), **extra}
 
 
 # --- what the book shows ------------------------------------------------------------

@@ -93,15 +93,16 @@ def test_metrics(model, run_dir: Path, loader: DataLoader, params: RunParams, de
 def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[Callback] = (),
           device: str | None = None, workers: int = 0, log: Callable[[str], None] = print) -> dict:
     """Train one run (resuming it if its folder holds a checkpoint) and return its
-    metrics, also written to the run's metrics file. A finished run returns its
-    metrics. ``run_dir``: default, the plain training folder of ``params`` (``lib.paths``)."""
+    metrics, also written to the run's metrics file, with the folder they are in
+    (``run_dir``). A finished run returns its metrics. ``run_dir``: default, the plain
+    training folder of ``params`` (``lib.paths``)."""
     validate(params)
     run_dir = Path(run_dir) if run_dir else params_run_dir(TRAIN_RUNS, params)
     done = run_dir / METRICS
     if done.exists():
         finished = json.loads(done.read_text())
         if same_params(finished["params"], params):
-            return finished
+            return {**finished, "run_dir": str(run_dir)}
     world = setup(device)
     try:
         data = open_data(params)  # every split validated before any model is built
@@ -125,6 +126,6 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
                    "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in history])),
                    "test": test_metrics(model, run_dir, test_loader, params, world.device, classes)}
         atomic_write_json(metrics, done)
-        return json.loads(done.read_text())  # the same form a finished run returns
+        return {**json.loads(done.read_text()), "run_dir": str(run_dir)}  # as a finished run returns
     finally:
         teardown(world)

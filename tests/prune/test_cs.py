@@ -5,13 +5,20 @@ from lib.models import build
 from lib.profiles import profile_params
 from lib.prune import prunable_layers
 from lib.paths import round_dir, ticket_dir
-from lib.prune.cs import FINAL_BETA, CSParams, SoftMask, SoftMasks, beta_at, check, cs_folder, run_cs, soft_masks
+from lib.prune.cs import (FINAL_BETA, CSParams, SoftMask, SoftMasks, beta_at, check, cs_folder, epochs_per_round,
+                          run_cs, soft_masks)
 from lib.prune.masks import get_masks, plain_state, sparsity
 from lib.prune.rewind import last_state, trained_model
 
 
 def smoke(**overrides):
     return profile_params("smoke", **{"model.name": "yolov3-tiny", "train.epochs": 2, **overrides})
+
+
+def test_search_rounds_split_the_schedule_unless_given():
+    paper = profile_params("paper", **{"data.dataset": "builtin"})  # the paper's 300 epochs, no data root needed
+    assert [epochs_per_round(CSParams(rounds=r), paper) for r in (1, 3)] == [300, 100]  # "CS 1 It", "CS 3 It"
+    assert epochs_per_round(CSParams(rounds=3, round_epochs=7), paper) == 7
 
 
 def test_beta_schedule_reaches_200_at_the_last_epoch():

@@ -2,8 +2,12 @@ import json
 
 import pytest
 
+from lib.distill import GANParams, KDParams
 from lib.params import ParamError
 from lib.paths import METRICS
+from lib.prune.cs import CSParams
+from lib.prune.lth import LTHParams, run_lth
+from lib.prune.rewind import train_keeping_snapshot
 from lib.study import chapter
 
 
@@ -25,29 +29,32 @@ def test_chapter_parameters_are_validated_by_name_before_any_work():
     assert smoke().train.epochs == 2 and smoke().model.width == 0.125  # None keeps the profile's
     student = smoke("mobile-kd-91").model
     assert (student.name, student.activation) == ("yolov3-mobile", "leaky")  # the row's model
-    assert chapter.hint_layers([36, 61]) == (36, 61)
-    with pytest.raises(ValueError, match="hints: expected a list of teacher layer indices.*-y 'hints"):
-        chapter.kd_params("nano-kd-79", hints="[36, 61]")
+    with pytest.raises(ValueError, match="hints: expected a list such as.*-y 'hints"):
+        chapter.method_params(KDParams, "nano-kd-79", "smoke", hints="[36, 61]")
+    with pytest.raises(ValueError, match=r"LTHParams: unknown settings \['hints'\]"):
+        chapter.method_params(LTHParams, "nano-kd-79", "smoke")
 
 
 def test_method_settings_come_from_the_row_and_the_profile_unless_given():
-    assert chapter.kd_params("nano-kd-36-61").hints == (36, 61)
-    assert chapter.kd_params("nano-kd-36-61", hints=[91], mu=None).hints == (91,)
-    local, glob = chapter.lth_params("yolov3-lth-local", "paper"), chapter.lth_params("yolov3-lth-global", "cpu", 3)
+    assert chapter.method_params(KDParams, "nano-kd-36-61", "cpu").hints == (36, 61)
+    assert chapter.method_params(KDParams, "nano-kd-36-61", "cpu", hints=[91], mu=None).hints == (91,)
+    local = chapter.method_params(LTHParams, "yolov3-lth-local", "paper")
+    glob = chapter.method_params(LTHParams, "yolov3-lth-global", "cpu", rewind_epoch=3)
     assert (local.scope, local.rewind_epoch, glob.scope, glob.rewind_epoch) == ("layer", 10, "global", 3)
-    cs = chapter.cs_params("yolov3-cs-3", "paper", chapter.run_params("yolov3-cs-3", "paper", "builtin", None, 0))
-    assert (cs.rounds, cs.round_epochs) == (3, 100)  # the paper's 3 x 100
-    assert chapter.gan_params("nano-kd-gan", swap=0.1, lr=None).swap == 0.1
+    cs = chapter.method_params(CSParams, "yolov3-cs-3", "paper")
+    assert (cs.rounds, cs.round_epochs, cs.rewind_epoch) == (3, None, 10)  # round epochs: the method's (E // rounds)
+    assert chapter.method_params(GANParams, "nano-kd-gan", "cpu", swap=0.1, lr=None).swap == 0.1
 
 
 def test_a_ticket_reuses_the_dense_run_and_records_its_footprint(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
     runs = str(tmp_path / "runs")
-    dense = chapter.baseline("yolov3", smoke(), runs, rewind_epoch=1)
+    dense = chapter.record("yolov3", smoke(), train_keeping_snapshot(smoke(), 1, runs, log=chapter.quiet))
     stamp = (tmp_path / "runs" / dense["run_dir"].split("/")[-1] / METRICS).stat().st_mtime_ns
     assert (dense["row"], dense["model"], dense["training"], dense["layers"]) == ("yolov3", "YOLOv3", "Default", [])
-    lth = chapter.lth_params("yolov3-lth-global", "smoke", 1, target_sparsity=0.5)
-    ticket = chapter.lottery_ticket("yolov3-lth-global", smoke(), lth, runs, dense)
+    lth = chapter.method_params(LTHParams, "yolov3-lth-global", "smoke", rewind_epoch=1, target_sparsity=0.5)
+    rounds = run_lth(smoke(), lth, runs, round0=dense["run_dir"], log=chapter.quiet)
+    ticket = chapter.record("yolov3-lth-global", smoke(), rounds[-1], lth)
     assert ticket["training"] == "LTH Global" and ticket["epochs"] == 2 and ticket["settings"]["scope"] == "global"
     alive, total = sum(r["alive"] for r in ticket["layers"]), sum(r["total"] for r in ticket["layers"])
     assert alive == round(0.5 * total)
