@@ -1,6 +1,7 @@
 """One definition of a model's footprint, used by tests, notebooks and the book.
 
-``footprint(model)`` -> params, nonzero_params, macs, macs_paper, storage_bytes.
+``footprint(model)`` -> params, nonzero_params, macs, macs_paper, storage_bytes,
+storage_encoding; ``deflated_bytes(model)`` for the like-for-like storage ledger.
 
 A module is *masked* when it carries a ``weight_mask`` buffer (the convention of
 ``torch.nn.utils.prune``); its alive weights are the mask's non-zeros.
@@ -12,8 +13,8 @@ import io
 import torch
 from torch import Tensor, nn
 
-from .models.io import save_weights
-from .prune.sparse import save_sparse
+from .models.io import save_weights, to_bytes
+from .prune.sparse import pack_values, save_sparse
 
 # thop-style extras the paper's MAC column included (book/spec.md, Metrics), per output element.
 PAPER_ELEMENT_COST = {nn.BatchNorm2d: 2, nn.LeakyReLU: 1}
@@ -85,16 +86,40 @@ def count_macs(model: nn.Module, img_size: int = 416) -> dict[str, int]:
     return totals
 
 
+def is_masked(model: nn.Module) -> bool:
+    return any(hasattr(m, "weight_mask") for m in model.modules())
+
+
+# How each storage figure is encoded, as the book names it.
+ENCODINGS = {"dense": "float32 state_dict (torch.save)",
+             "sparse": "sparse file: alive float32 values deflated + position code",
+             "deflated": "float32 state_dict, values deflated as in the sparse file"}
+
+
+def storage_encoding(model: nn.Module) -> str:
+    """The encoding of ``storage_bytes``: one of ENCODINGS' keys."""
+    return "sparse" if is_masked(model) else "dense"
+
+
 def storage_bytes(model: nn.Module) -> int:
-    """Bytes of the model file as the study saves it: the compact sparse file
+    """Bytes of the model file as the study saves it, exactly: the compact sparse file
     (``lib.prune.save_sparse``) for a masked model, else ``lib.models.save_weights``."""
     buffer = io.BytesIO()
-    masked = any(hasattr(m, "weight_mask") for m in model.modules())
-    (save_sparse if masked else save_weights)(model, buffer)
+    (save_sparse if is_masked(model) else save_weights)(model, buffer)
     return buffer.getbuffer().nbytes
 
 
+def deflated_bytes(model: nn.Module) -> int:
+    """Bytes of the dense model file with every float tensor's values deflated as the
+    sparse file deflates its alive values: the like-for-like baseline of a sparse file."""
+    state = {k: pack_values(v.detach().cpu().numpy().ravel()) if v.is_floating_point() else v
+             for k, v in model.state_dict().items()}
+    return len(to_bytes({"arch": dict(getattr(model, "arch", {})), "deflated": state}))
+
+
 def footprint(model: nn.Module, img_size: int = 416) -> dict[str, int]:
-    """params, nonzero_params, macs, macs_paper (both for one image) and storage_bytes."""
+    """params, nonzero_params, macs, macs_paper (both for one image), storage_bytes and
+    its encoding (``storage_encoding``)."""
     return {"params": count_params(model), "nonzero_params": count_nonzero_params(model),
-            **count_macs(model, img_size), "storage_bytes": storage_bytes(model)}
+            **count_macs(model, img_size), "storage_bytes": storage_bytes(model),
+            "storage_encoding": storage_encoding(model)}

@@ -13,7 +13,7 @@ VOC_ANCHORS = ((26, 31), (43, 84), (81, 171), (103, 68), (145, 267),
                (180, 135), (247, 325), (362, 178), (412, 346))
 VOC_TINY_ANCHORS = ((30, 41), (80, 98), (112, 204), (198, 302), (295, 152), (385, 333))
 MASKS = ((6, 7, 8), (3, 4, 5), (0, 1, 2))   # strides 32, 16, 8
-TINY_MASKS = ((3, 4, 5), (0, 1, 2))         # strides 32, 16
+TINY_MASKS = ((3, 4, 5), (1, 2, 3))         # strides 32, 16; anchor 0 unused, as darknet's and the authors' cfg
 
 OBJECTNESS_BIAS = -4.5  # Lin et al.'s prior: ~1% of cells hold an object at the start
 

@@ -4,6 +4,7 @@ weights (state_dict, BatchNorm buffers included), self-describing so that
 ``weight_orig`` / ``weight_mask`` convention) for a pruned one."""
 from __future__ import annotations
 
+import io
 import os
 from typing import BinaryIO
 
@@ -18,8 +19,25 @@ def weights_blob(model: Detector) -> dict:
     return {"arch": dict(model.arch), "state_dict": model.state_dict()}
 
 
+def to_bytes(obj) -> bytes:
+    """``torch.save``'s bytes of ``obj``, the same whatever file they end up in (torch
+    names its zip records after the file it writes, so saving to paths of other names
+    gives files of other sizes)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def write_bytes(data: bytes, file: str | os.PathLike | BinaryIO) -> None:
+    if isinstance(file, (str, os.PathLike)):
+        with open(file, "wb") as f:
+            f.write(data)
+    else:
+        file.write(data)
+
+
 def save_weights(model: Detector, file: str | os.PathLike | BinaryIO) -> None:
-    torch.save(weights_blob(model), file)
+    write_bytes(to_bytes(weights_blob(model)), file)
 
 
 def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Detector:

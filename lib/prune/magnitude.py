@@ -2,6 +2,8 @@
 across all prunable layers) or per layer (the same fraction of every tensor)."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -22,7 +24,8 @@ def magnitude_prune(model: Detector, sparsity: float, scope: str = "global") -> 
     prunable weights are masked (already masked ones stay masked). Applies and returns the masks.
 
     global: keeps round((1 - sparsity) * N) weights of all N prunable ones, exactly;
-    layer:  keeps round((1 - sparsity) * n) of each tensor of n weights.
+    layer:  prunes floor(sparsity * n) of each tensor of n weights (the authors' rule,
+            which gives the paper's 6,331,150 +- 1 survivors of YOLOv3 at 90%).
     """
     check_sparsity(sparsity)
     if scope not in SCOPES:
@@ -46,7 +49,8 @@ def magnitude_prune(model: Detector, sparsity: float, scope: str = "global") -> 
             for name, s in scores.items():
                 flat = s.flatten()
                 kept = torch.zeros_like(flat)
-                kept[torch.topk(flat, round((1 - sparsity) * flat.numel()), sorted=False).indices] = 1
+                keep = flat.numel() - math.floor(sparsity * flat.numel() + 1e-9)  # 1e-9: float error
+                kept[torch.topk(flat, keep, sorted=False).indices] = 1
                 masks[name] = kept.view_as(s)
     apply_masks(model, masks)
     return masks

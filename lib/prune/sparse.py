@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..models import Detector, build
+from ..models.io import to_bytes, write_bytes
 from .masks import apply_masks, weight
 
 FORMAT = "compression-study/sparse-v2"
@@ -120,7 +121,7 @@ def save_sparse(model: Detector, path: str | os.PathLike | BinaryIO) -> None:
     dense = {k: v for k, v in model.state_dict().items()
              if k.rsplit(".", 1)[0] not in masked or not k.rsplit(".", 1)[1].startswith("weight")}
     sparse = {n: encode(weight(modules[n]), modules[n].weight_mask) for n in sorted(masked)}
-    torch.save({"format": FORMAT, "arch": dict(model.arch), "dense": dense, "sparse": sparse}, path)
+    write_bytes(to_bytes({"format": FORMAT, "arch": dict(model.arch), "dense": dense, "sparse": sparse}), path)
 
 
 def load_sparse(path: str | os.PathLike, map_location="cpu") -> Detector:

@@ -14,7 +14,7 @@ import torch
 
 from ..data import DetectionDataset, collate
 from ..evaluate import predict
-from ..measure import footprint
+from ..measure import deflated_bytes, footprint, is_masked
 from ..models import load_weights
 from ..params import RunParams, from_dict
 from ..paths import BEST
@@ -122,12 +122,13 @@ def record(row: str, params: RunParams, metrics: dict, method=None, **extra) -> 
     surviving weights), and what the figures need. One flat dict."""
     spec = get_row(row)
     model = load_weights(Path(metrics["run_dir"]) / BEST)
-    size = footprint(model, params.data.img_size)
+    size, dense = footprint(model, params.data.img_size), not is_masked(model)
     return {"row": spec.id, "dataset": params.data.dataset, "model": spec.model, "training": spec.training,
             "seed": params.train.seed, "run_dir": metrics["run_dir"],
             "img_size": params.data.img_size, "width": params.model.width, "epochs": metrics["epochs"],
             **{k: metrics["test"][k] for k in TEST_KEYS}, "val_map50": metrics["val_map50"],
-            "params": size["nonzero_params"], "macs": size["macs_paper"], "storage_mb": size["storage_bytes"] / 1e6,
+            "params": size["nonzero_params"], "macs": size["macs_paper"], "storage_mib": size["storage_bytes"] / 2**20,
+            "storage_encoding": size["storage_encoding"], "deflated_mib": deflated_bytes(model) / 2**20 if dense else None,
             "train_img_per_s": metrics["train_img_per_s"], "history": metrics["history"], "run_params": params.to_dict(),
             "layers": [{k: v for k, v in layer.items() if k != "shape"} for layer in layer_table(model)],
             **({"settings": asdict(method)} if method is not None else {}), **extra}
@@ -155,7 +156,7 @@ def run_card(*results: dict | None) -> pd.DataFrame:
     (at the run's input size)."""
     keys = {"model": "model", "training": "training", "dataset": "dataset", "epochs": "epochs", "map50": "mAP@0.5",
             "map": "mAP@[.5:.95]", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large",
-            "params": "params", "macs": "MACs", "storage_mb": "MB"}
+            "params": "params", "macs": "MACs", "storage_mib": "MiB"}
     return pd.DataFrame([{label: r[k] for k, label in keys.items()} for r in results if r])
 
 

@@ -11,7 +11,7 @@ from matplotlib.ticker import NullFormatter
 
 from .results import pareto_front, row_means
 
-COSTS = {"macs": "MACs (paper rule, one image)", "storage_mb": "storage (MB)", "params": "parameters"}
+COSTS = {"macs": "MACs (paper rule, one image)", "storage_mib": "storage (MiB, as saved)", "params": "parameters"}
 
 
 def _label(row) -> str:

@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..measure import ENCODINGS
 from ..paper import paper_numbers
 from .rows import DENSE, ORDER, PAPER_DATASET, ROW
 
 COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
-           "params", "macs", "storage_mb", "epochs", "train_img_per_s")
+           "params", "macs", "storage_mib", "storage_encoding", "deflated_mib", "epochs", "train_img_per_s")
 # our column -> (its label, the paper table's column)
 MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"), "macs": ("MACs", "macs_mean"),
-            "storage_mb": ("MB", "storage_mb_mean")}
+            "storage_mib": ("MiB", "storage_mb_mean")}  # the paper's "MB" are MiB (2^20 bytes)
 
 
 def load_results(paths: list[str]) -> list[dict]:
@@ -54,14 +55,17 @@ def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
         out.append({"model": model, "training": training, "seeds": len(group),
                     "mAP@0.5": _mean_std(group["map50"], 3), "mAP@[.5:.95]": _mean_std(group["map"], 3),
                     "params": int(round(group["params"].mean())), "MACs": int(round(group["macs"].mean())),
-                    "MB": float(group["storage_mb"].mean())})
+                    "MiB": float(group["storage_mib"].mean()), "file": ENCODINGS[group["storage_encoding"].iloc[0]]})
     return pd.DataFrame(out)
 
 
 def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Each row's mean mAP@0.5, params, MACs and storage as % of the dense YOLOv3's,
-    beside the same percentages from the paper's table for the matching dataset."""
-    means = row_means(runs, dataset, list(MEASURES))
+    beside the same percentages from the paper's table for the matching dataset, with
+    the encoding of each storage figure. Storage compares like with like in one more
+    line: the dense YOLOv3's file with its values deflated as the sparse files' are."""
+    means = row_means(runs, dataset, [*MEASURES, "deflated_mib"])
+    encodings = runs[runs["dataset"] == dataset].groupby("row")["storage_encoding"].first()
     dense = means.xs(DENSE, level="row").iloc[0]
     paper = paper_numbers(PAPER_DATASET[dataset])
     top = paper[DENSE]
@@ -72,7 +76,11 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
         for key, (label, paper_key) in MEASURES.items():
             line[f"{label} %"] = 100 * ours[key] / dense[key]
             line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
-        out.append(line)
+        out.append({**line, "file": ENCODINGS[encodings[row]]})
+        if row == DENSE:
+            out.append({"model": model, "training": f"{training}, file deflated",
+                        f"{MEASURES['storage_mib'][0]} %": 100 * dense["deflated_mib"] / dense["storage_mib"],
+                        "file": ENCODINGS["deflated"]})
     return pd.DataFrame(out)
 
 

@@ -11,10 +11,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..models.io import to_bytes
+
 
 def atomic_save(obj: Any, path: Path) -> None:
+    """``obj`` saved by torch; the file's bytes do not depend on its name (``to_bytes``)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save(obj, tmp)
+    tmp.write_bytes(to_bytes(obj))
     os.replace(tmp, path)
 
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from lib.measure import count_params
 from lib.models import REGISTRY, build, capture, load_weights, save_weights
-from lib.models.head import OBJECTNESS_BIAS
+from lib.models.head import OBJECTNESS_BIAS, VOC_TINY_ANCHORS
 
 # book/spec.md, Models: plain sums of every nn.Parameter at width 1.0.
 EXACT_PARAMS = {
@@ -31,6 +31,13 @@ def test_forward_maps_have_the_paper_strides_and_channels(full_size, name):
     expected_strides = (32, 16) if name == "yolov3-tiny" else (32, 16, 8)
     assert model.strides == expected_strides
     assert [tuple(m.shape) for m in maps] == [(1, 3 * 25, 416 // s, 320 // s) for s in expected_strides]
+
+
+def test_tiny_uses_upstream_anchor_masks():
+    """darknet's yolov3-tiny.cfg (and the authors'): anchors 3, 4, 5 at stride 32 and 1, 2, 3 at stride 16."""
+    model = build("yolov3-tiny", 20)
+    assert model.anchors.tolist() == [[list(map(float, a)) for a in VOC_TINY_ANCHORS[3:6]],
+                                      [list(map(float, a)) for a in VOC_TINY_ANCHORS[1:4]]]
 
 
 def test_decode_gives_boxes_in_input_pixels():

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -25,16 +27,18 @@ def test_prunable_set_is_every_conv_but_the_outputs(fresh_yolov3):
     assert not {id(m) for m in model.output_convs()} & {id(m) for m in layers.values()}
 
 
-@pytest.mark.parametrize("scope,expected,tolerance", [("global", 6_331_114, 2), ("layer", 6_331_150, 40)])
-def test_ninety_percent_leaves_the_papers_parameter_count(fresh_yolov3, scope, expected, tolerance):
+@pytest.mark.parametrize("scope,expected", [("global", 6_331_114), ("layer", 6_331_150)])
+def test_ninety_percent_leaves_the_papers_parameter_count(fresh_yolov3, scope, expected):
+    """The paper reports 6,331,114 +- 1 (global) and 6,331,150 +- 1 (local): per tensor,
+    the authors prune floor(0.9 n), which leaves 6,331,151."""
     model = fresh_yolov3()
     masks = magnitude_prune(model, 0.9, scope)
-    assert abs(count_nonzero_params(model) - expected) <= tolerance
+    assert abs(count_nonzero_params(model) - expected) <= 2
     assert count_params(model) == 61_626_049  # masks hide weights, they do not delete parameters
     assert sparsity(masks) == pytest.approx(0.9, abs=1e-6)
     if scope == "layer":
-        assert all(m.mean().item() == pytest.approx(0.1, abs=0.5 / m.numel() + 1e-9) for m in masks.values())
-        paper = next(r for r in paper_table("voc") if r["training"] == "LTH Local")
+        assert all(m.numel() - int(m.sum()) == math.floor(0.9 * m.numel()) for m in masks.values())
+        paper = next(r for r in paper_table("voc") if r["row"] == "yolov3-lth-local")
         assert count_macs(model, 416)["macs_paper"] == pytest.approx(paper["macs_mean"], rel=1e-3)
 
 

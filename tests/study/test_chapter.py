@@ -59,7 +59,7 @@ def test_a_ticket_reuses_the_dense_run_and_records_its_footprint(tmp_path, monke
     alive, total = sum(r["alive"] for r in ticket["layers"]), sum(r["total"] for r in ticket["layers"])
     assert alive == round(0.5 * total)
     assert dense["params"] - ticket["params"] == total - alive  # only the removed weights leave the count
-    assert ticket["storage_mb"] < dense["storage_mb"] and ticket["macs"] < dense["macs"]
+    assert ticket["storage_mib"] < dense["storage_mib"] and ticket["macs"] < dense["macs"]
     assert (tmp_path / "runs" / dense["run_dir"].split("/")[-1] / METRICS).stat().st_mtime_ns == stamp
     (tmp_path / "dense.json").write_text(json.dumps(dense))
     (tmp_path / "ticket.json").write_text(json.dumps(ticket))

@@ -10,7 +10,8 @@ from lib.study.rows import ROW
 def result(row, seed, map50, params, macs=1000, mb=1.0, dataset="builtin"):
     return {"row": row, "dataset": dataset, "model": ROW[row].model, "training": ROW[row].training, "seed": seed,
             "map50": map50, "map": map50 / 2, "map_coco": map50 / 2, "ap_small": 0.1, "ap_medium": 0.2,
-            "ap_large": 0.3, "params": params, "macs": macs, "storage_mb": mb, "epochs": 3, "train_img_per_s": 10.0}
+            "ap_large": 0.3, "params": params, "macs": macs, "storage_mib": mb, "storage_encoding": "sparse" if "lth" in row else "dense",
+            "deflated_mib": None if "lth" in row else 0.8 * mb, "epochs": 3, "train_img_per_s": 10.0}
 
 
 RESULTS = [result("yolov3", s, m, 1000, 4000, 4.0) for s, m in ((0, 0.5), (1, 0.7))] + \
@@ -48,7 +49,11 @@ def test_percentages_of_dense_yolov3_sit_beside_the_papers():
     paper = {(r["model"], r["training"]): r for r in paper_table("voc")}
     assert lth["paper mAP@0.5 %"] == pytest.approx(100 * 0.549 / 0.547)
     assert lth["paper params %"] == pytest.approx(100 * paper[("YOLOv3", "LTH Local")]["params_mean"] / 61626049)
-    assert np.isnan(table.loc[("YOLO Nano (leaky)", "Default")]["paper MB %"])  # not a row of the paper
+    assert np.isnan(table.loc[("YOLO Nano (leaky)", "Default")]["paper MiB %"])  # not a row of the paper
+    # storage like with like: the dense file deflated as the sparse files are, on its own line
+    deflated = table.loc[("YOLOv3", "Default, file deflated")]
+    assert deflated["MiB %"] == pytest.approx(80) and np.isnan(deflated["params %"])
+    assert lth["file"].startswith("sparse file") and deflated["file"].endswith("deflated as in the sparse file")
     assert dense_maps(runs_frame(RESULTS)) == {"table1": "0.600", "table2": "n/a"}
 
 
