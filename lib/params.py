@@ -16,6 +16,7 @@ DEFAULT_LR0 = {"yolov3": 0.01, "yolov3-tiny": 0.01, "yolo-nano": 0.001, "yolov3-
 
 
 OPTIMIZERS = ("sgd", "adam")
+WARMUPS = ("prebias", "burn-in")  # lib.train.optim
 
 
 class ParamError(ValueError):
@@ -61,10 +62,11 @@ class TrainParams:
     batch_size: int = 16
     nominal_batch: int = 64                 # gradients accumulate to this many images a step
     lr0: float | None = None                # None: the model's default (DEFAULT_LR0)
-    lr_final: float = 0.01                  # cosine decay to lr_final * lr0
+    lr_final: float = 0.05                  # cosine decay to lr_final * lr0 (the authors': 5%)
     momentum: float = 0.937
     weight_decay: float = 4.84e-4
-    warmup_epochs: float = 3.0              # burn-in: max(warmup_epochs epochs, warmup_min_iters)
+    warmup: str = "prebias"                 # the authors' "prebias", or ultralytics' "burn-in" (lib.train.optim)
+    warmup_epochs: float = 3.0              # burn-in only: max(warmup_epochs epochs, warmup_min_iters)
     warmup_min_iters: int = 500
     giou_gain: float = 3.54
     cls_gain: float = 37.4
@@ -139,6 +141,8 @@ def validate(params: RunParams) -> RunParams:
     except TypeError as error:
         raise ParamError("data.builtin_classes, builtin_max_objects, builtin_max_distractors, builtin_min_object_size: "
                          f"expected shape names, integers and a fraction of the image side ({error})") from None
+    if t.warmup not in WARMUPS:
+        raise ParamError(f"train.warmup: expected one of {WARMUPS}, got {t.warmup!r}")
     if t.optimizer not in OPTIMIZERS:
         raise ParamError(f"train.optimizer: expected one of {OPTIMIZERS}, got {t.optimizer!r}")
     if t.lr0 is not None and not t.lr0 > 0:

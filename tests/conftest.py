@@ -23,9 +23,10 @@ def context():
 
     from lib.profiles import profile_params
     from lib.train import Context, YoloLoss
+    from lib.train.optim import make_optimizer
 
     def make(model, epochs: int = 2) -> Context:
         params = profile_params("smoke", **{"model.name": model.arch["name"], "train.epochs": epochs})
         return Context(model=model, params=params, loss=YoloLoss(model, params.train), run_dir=None,
-                       device=torch.device("cpu"))
+                       device=torch.device("cpu"), optimizer=make_optimizer(model, params.train, 0.01))
     return make

@@ -5,7 +5,10 @@ student's (fake). For the first 2/3 of the epochs the student is also a generato
 its loss gains the adversarial term (its maps judged real; gradients reach the
 student, unlike the authors' script, which detached them) and the detection loss
 is scaled by 0.05. The last 1/3 trains a plain detector. Labels are smoothed
-(real U(0.7, 1), fake U(0, 0.3)) and swapped 5% of the time.
+(real U(0.7, 1), fake U(0, 0.3)) and swapped 5% of the time. As in the authors'
+my_kd_gan.py, both adversarial losses are scaled by batch / nominal batch like the
+detection loss, and the discriminators step once per accumulation group with SGD
+(momentum 0.937, Nesterov) on the weights' cosine.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from torch import Tensor, nn
 
 from ..models import Detector
 from ..train import Context
+from ..train.optim import lr_factor
 from .teacher import TeacherCallback
 
 WIDTHS = (256, 512, 256, 128, 64)
@@ -44,19 +48,26 @@ def discriminator(channels: int) -> nn.Sequential:
 
 
 class GANKD(TeacherCallback):
-    """GAN distillation as a training callback; it steps its discriminators itself."""
+    """GAN distillation as a training callback; it steps its discriminators itself,
+    once per accumulation group, with SGD (Nesterov) on the weights' cosine."""
 
     name = "kd_gan"
 
     def __init__(self, teacher: Detector, gan: GANParams):
         super().__init__(teacher)
         self.gan, self.discriminators, self.d_losses = gan, nn.ModuleList(), []
+        self.optimizer: torch.optim.Optimizer | None = None
 
     def on_fit_start(self, ctx: Context) -> None:
         super().on_fit_start(ctx)
         channels = [conv.out_channels for conv in ctx.model.output_convs()]
         self.discriminators = nn.ModuleList(discriminator(c) for c in channels).to(ctx.device)
-        self.optimizer = torch.optim.SGD(self.discriminators.parameters(), lr=self.gan.lr)
+        self.optimizer = torch.optim.SGD(self.discriminators.parameters(), lr=self.gan.lr,
+                                         momentum=ctx.params.train.momentum, nesterov=True)
+
+    def on_epoch_start(self, ctx: Context) -> None:
+        for group in self.optimizer.param_groups:  # the authors' discriminators follow the cosine too
+            group["lr"] = self.gan.lr * lr_factor(ctx.epoch, ctx.params.train)
 
     def adversarial(self, ctx: Context) -> bool:
         return ctx.epoch < round(self.gan.adversarial_fraction * ctx.epochs)
@@ -73,29 +84,43 @@ class GANKD(TeacherCallback):
         as_tensor = lambda v: torch.tensor(v, dtype=torch.float32, device=device)[:, None]  # noqa: E731
         return as_tensor(real), as_tensor(fake)
 
-    def discriminator_step(self, ctx: Context, teacher_maps: list[Tensor], student_maps: list[Tensor]) -> float:
+    def discriminator_loss(self, ctx: Context, teacher_maps: list[Tensor], student_maps: list[Tensor]) -> Tensor:
         real, fake = self.labels(ctx, len(teacher_maps[0]), teacher_maps[0].device)
-        loss = sum(F.binary_cross_entropy_with_logits(d(t), real) + F.binary_cross_entropy_with_logits(d(s.detach()), fake)
+        return sum(F.binary_cross_entropy_with_logits(d(t), real) + F.binary_cross_entropy_with_logits(d(s.detach()), fake)
                    for d, t, s in zip(self.discriminators, teacher_maps, student_maps))
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)  # the generator's backward must not leave grads to reuse
-        return float(loss.detach())
 
     def generator_loss(self, student_maps: list[Tensor]) -> Tensor:
-        """The student's maps judged real: gradients flow into the student."""
-        return sum(F.binary_cross_entropy_with_logits(d(s), torch.ones(len(s), 1, device=s.device))
-                   for d, s in zip(self.discriminators, student_maps))
+        """The student's maps judged real: gradients flow into the student, and not into
+        the discriminators (their parameters are constants of this term)."""
+        parameters = list(self.discriminators.parameters())
+        for p in parameters:
+            p.requires_grad_(False)
+        try:
+            return sum(F.binary_cross_entropy_with_logits(d(s), torch.ones(len(s), 1, device=s.device))
+                       for d, s in zip(self.discriminators, student_maps))
+        finally:
+            for p in parameters:
+                p.requires_grad_(True)
 
     def extra_loss(self, ctx, images, targets, outputs) -> dict[str, Tensor]:
+        """Both adversarial losses scaled by batch / nominal batch like the detection
+        loss; the discriminators' gradients accumulate over the group and they step
+        with the student (``on_step_end``)."""
         if not self.adversarial(ctx):
             return {}
         with torch.no_grad():
             teacher_maps = self.teacher(images)
         self.discriminators.train()
-        self.d_losses.append(self.discriminator_step(ctx, teacher_maps, outputs))
-        return {"gan_g": self.generator_loss(outputs)}
+        scale = len(images) / ctx.params.train.nominal_batch
+        d_loss = scale * self.discriminator_loss(ctx, teacher_maps, outputs)
+        d_loss.backward()
+        self.d_losses.append(float(d_loss.detach()))
+        return {"gan_g": scale * self.generator_loss(outputs)}
+
+    def on_step_end(self, ctx: Context) -> None:
+        if any(p.grad is not None for p in self.discriminators.parameters()):
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
 
     def on_epoch_end(self, ctx: Context) -> None:
         if self.d_losses:

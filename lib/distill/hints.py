@@ -4,7 +4,7 @@ applied it to YOLO students (Nano, Mobile with LeakyReLU) taught by YOLOv3.
 Per batch, with the frozen teacher's raw maps at the same cells and anchors:
   class: mu * hard + (1 - mu) * soft, soft = BCE against the teacher's class probabilities;
   box:   the student's GIoU loss, plus nu * the teacher-bounded term: the student's
-         (1 - GIoU) wherever it exceeds the teacher's by more than the margin, else 0;
+         (1 - GIoU) wherever l_s + margin > l_t (Chen et al.), else 0;
   hint:  L1 between a teacher feature (Darknet layer) and the student's feature at the
          same resolution passed through a 1x1 conv + LeakyReLU hint layer.
 The detection loss already holds the hard class term, so the callback adds
@@ -75,13 +75,15 @@ def hint_layer(student_channels: int, teacher_channels: int) -> nn.Sequential:
 
 
 def bounded_box_term(student_loss: Tensor, teacher_loss: Tensor, margin: float) -> Tensor:
-    """Mean of the student's box loss where it exceeds the teacher's + margin (else 0)."""
-    return torch.where(student_loss > teacher_loss + margin, student_loss, torch.zeros_like(student_loss)).mean()
+    """Mean of the student's box loss where it is not below the teacher's by more than
+    the margin, i.e. l_s + m > l_t (Chen et al.'s bound), else 0."""
+    return torch.where(student_loss + margin > teacher_loss, student_loss, torch.zeros_like(student_loss)).mean()
 
 
 class HintKD(TeacherCallback):
     """Classical KD as a training callback (student = the model being trained); its
-    hint layers train with their own optimiser, stepped by the loop."""
+    hint layers join the student's optimiser (decay on their weights) and schedule,
+    as the authors trained them."""
 
     name = "kd_hints"
 
@@ -99,7 +101,9 @@ class HintKD(TeacherCallback):
         self.pairs = hint_pairs(student, self.kd.hints)
         shapes = feature_shapes(self.teacher, student, self.pairs, params.data.img_size)
         self.hints = nn.ModuleList(hint_layer(s[0], t[0]) for t, s in shapes).to(ctx.device)
-        self.optimizer = torch.optim.Adam(self.hints.parameters(), lr=params.train.lr(params.model.name))
+        weights = [layer[0].weight for layer in self.hints]
+        ctx.optimizer.add_param_group({"params": weights, "weight_decay": params.train.weight_decay})
+        ctx.optimizer.add_param_group({"params": [layer[0].bias for layer in self.hints], "weight_decay": 0.0})
         for _, tap in self.pairs:  # keep the student's tapped features of every training forward
             student.tap_modules()[tap].register_forward_hook(
                 lambda _m, _i, out, key=tap: self._student_features.__setitem__(key, out))
@@ -131,9 +135,6 @@ class HintKD(TeacherCallback):
             box_term = box_term + bounded_box_term(student_box, teacher_box.detach(), kd.margin)
         scale = len(targets) / g.nominal_batch
         return {"kd_cls": g.cls_gain * cls_term * scale, "kd_box": g.giou_gain * kd.nu * box_term * scale}
-
-    def optimizers(self) -> list[torch.optim.Optimizer]:
-        return [self.optimizer] if self.optimizer is not None else []
 
     def state_dict(self) -> dict:
         return {"hints": self.hints.state_dict()}

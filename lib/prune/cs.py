@@ -1,12 +1,14 @@
-"""Continuous Sparsification (Savarese et al.; the paper's Alg. 2).
+"""Continuous Sparsification (Savarese et al.; the paper's Alg. 2), as its reference
+code (lolemacs/continuous-sparsification) and the authors ran it.
 
 Every prunable weight w gets a score s and is used as w * m with the soft mask
 m = sigmoid(beta * s) / sigmoid(s0) (so m = 1 at the start). The loss gains
-lambda * sum(m); the scores train with their own SGD. Within a round beta grows
-each epoch by 200^(1 / (E - 1)), reaching 200 at its last epoch, which pushes m
-toward 0/1. Between rounds beta returns to 1, s <- min(beta * s, s0), and the
-weights are rewound to the round-0 epoch-k snapshot. After the last round the mask
-is binarised, 1[s > 0], and the ticket trains (rewound) with it frozen.
+lambda * sum(m); the scores train with their own SGD, whose lr follows the weights'
+cosine. Within a round beta grows each epoch by 200^(1 / (E - 1)), reaching 200 at
+its last epoch, which pushes m toward 0/1. Between rounds beta returns to 1 first,
+then s <- min(beta * s, s0) = min(s, s0), and the weights go on from where the round
+left them. After the last round the mask is binarised, 1[s > 0], the weights are
+rewound once to the round-0 epoch-k snapshot, and the ticket trains with the mask frozen.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from ..models import Detector
 from ..params import RunParams, override, validate
 from ..paths import TRAIN_RUNS, round_dir, run_dir, ticket_dir
 from ..train import Callback, Context, train
-from .masks import prunable_layers
+from ..train.optim import lr_factor
+from .masks import plain_weights, prunable_layers
 from .rewind import RewindSnapshot, StartFrom, last_state, load_snapshot
 
 FINAL_BETA = 200.0
@@ -81,8 +84,9 @@ def beta_at(epoch: int, epochs: int) -> float:
 
 
 class SoftMasks(Callback):
-    """A round of CS: attaches soft masks (scores from the previous round, or s0),
-    optionally rewinds the weights, schedules beta, adds lambda * sum(m)."""
+    """A round of CS: starts from the given weights (the previous round's last ones),
+    attaches soft masks (scores carried from the previous round, or s0), schedules
+    beta and the scores' lr (the weights' cosine), adds lambda * sum(m)."""
 
     name = "cs_masks"
 
@@ -94,7 +98,7 @@ class SoftMasks(Callback):
     def on_fit_start(self, ctx: Context) -> None:
         model: Detector = ctx.model
         if self.weights is not None:
-            model.load_state_dict(self.weights)  # the rewind, before the masks wrap the weights
+            model.load_state_dict(self.weights)  # before the masks wrap the weights
         for name, conv in prunable_layers(model).items():
             init = None if self.scores is None else self.scores[name].to(conv.weight.device)
             parametrize.register_parametrization(conv, "weight", SoftMask(conv.weight.shape, self.cs.s0, init))
@@ -104,6 +108,8 @@ class SoftMasks(Callback):
     def on_epoch_start(self, ctx: Context) -> None:
         for m in soft_masks(ctx.model).values():
             m.beta = beta_at(ctx.epoch, ctx.epochs)
+        for group in self.optimizer.param_groups:  # the scores follow the weights' schedule
+            group["lr"] = self.cs.mask_lr * lr_factor(ctx.epoch, ctx.params.train)
 
     def extra_loss(self, ctx, images, targets, outputs) -> dict[str, Tensor]:
         return {"mask_l0": self.cs.lam * sum(m.mask().sum() for m in soft_masks(ctx.model).values())}
@@ -125,9 +131,16 @@ def last_scores(run_dir: Path) -> dict[str, Tensor]:
     return {k.removesuffix(suffix): v for k, v in state.items() if k.endswith(suffix)}
 
 
-def carried_scores(run_dir: Path, cs: CSParams) -> dict[str, Tensor]:
-    """Scores carried into the next round: min(beta_final * s, s0)."""
-    return {k: torch.clamp(FINAL_BETA * v, max=cs.s0) for k, v in last_scores(run_dir).items()}
+def carry_over(scores: dict[str, Tensor], s0: float) -> dict[str, Tensor]:
+    """Scores carried into the next round, as the reference code: beta returns to 1
+    first, then s <- min(beta * s, s0) = min(s, s0), so a weight not clearly pruned
+    restarts near m = 1 and is searched again."""
+    return {k: torch.clamp(v, max=s0) for k, v in scores.items()}
+
+
+def last_weights(run_dir: Path) -> dict[str, Tensor]:
+    """A round's last weights under their plain names (masks and scores left out)."""
+    return plain_weights(last_state(run_dir)["model"])
 
 
 def final_masks(run_dir: Path) -> dict[str, Tensor]:
@@ -147,15 +160,16 @@ def run_cs(params: RunParams, cs: CSParams, root: str | Path = TRAIN_RUNS, **tra
     base = cs_folder(params, cs, root)
     round_params = override(params, **{"train.epochs": epochs_per_round(cs, params)})
     results, scores, weights = [], None, None
-    for r in range(cs.rounds):
+    for r in range(cs.rounds):  # each round goes on from the last one's weights and scores
         callbacks = [SoftMasks(cs, scores, weights)]
         if r == 0:
             callbacks.append(RewindSnapshot(cs.rewind_epoch))
         results.append(train(round_params, round_dir(base, r), callbacks, **train_kwargs))
-        scores = carried_scores(round_dir(base, r), cs)
-        weights = load_snapshot(round_dir(base, 0), cs.rewind_epoch)
+        scores = carry_over(last_scores(round_dir(base, r)), cs.s0)
+        weights = last_weights(round_dir(base, r))
     masks = final_masks(round_dir(base, cs.rounds - 1))
-    results.append(train(params, ticket_dir(base), [StartFrom(weights, masks)], **train_kwargs))
+    snapshot = load_snapshot(round_dir(base, 0), cs.rewind_epoch)  # the one rewind: before the ticket
+    results.append(train(params, ticket_dir(base), [StartFrom(snapshot, masks)], **train_kwargs))
     return results
 
 

@@ -54,17 +54,22 @@ def sparsity(masks: dict[str, Tensor]) -> float:
     return 1 - sum(int(m.count_nonzero()) for m in masks.values()) / total if total else 0.0
 
 
-def plain_state(model: nn.Module) -> dict[str, Tensor]:
+def plain_weights(state: dict[str, Tensor]) -> dict[str, Tensor]:
     """The state_dict an unmasked model would have: masked (``weight_orig``) and
     parametrised (``parametrizations.weight.original``) weights under their plain
     names, with their original values; masks and scores left out."""
     plain = {}
-    for key, value in model.state_dict().items():
+    for key, value in state.items():
         if key.endswith(".weight_mask") or ".parametrizations.weight.0." in key:
             continue
         key = key.replace(".parametrizations.weight.original", ".weight").replace(".weight_orig", ".weight")
         plain[key] = value.detach().clone()
     return plain
+
+
+def plain_state(model: nn.Module) -> dict[str, Tensor]:
+    """``plain_weights`` of a live model."""
+    return plain_weights(model.state_dict())
 
 
 def layer_table(model: nn.Module) -> list[dict]:

@@ -24,6 +24,7 @@ class Context:
     loss: Callable                  # the run's detection loss (lib.train.loss.YoloLoss)
     run_dir: Path | None
     device: torch.device
+    optimizer: torch.optim.Optimizer | None = None  # the model's: a method may add its modules' groups
     epoch: int = 0
     iteration: int = 0
     losses: dict[str, float] = field(default_factory=dict)

@@ -24,7 +24,7 @@ from ..params import ParamError, RunParams
 from ..paths import BEST, LAST
 from .callbacks import Callback, Context
 from .checkpoint import atomic_save, load_checkpoint, rng_state, set_rng_state
-from .optim import Schedule, make_optimizer
+from .optim import Schedule, make_optimizer, objectness_ratio
 
 
 @dataclass(kw_only=True)
@@ -76,13 +76,13 @@ def train_one_epoch(loop: Loop, ctx: Context, optimizer, schedule: Schedule, cal
         opt.zero_grad(set_to_none=True)
     for i, (images, targets) in enumerate(bar):
         ctx.iteration = i + batches * ctx.epoch
-        accumulate, warmup = schedule.apply(optimizer, ctx.iteration, ctx.epoch)
+        accumulate = schedule.apply(optimizer, ctx.iteration, ctx.epoch)
         images = images.to(loop.device, non_blocking=True)
-        if loop.sizes:
-            size = loop.sizes[np.random.default_rng([loop.params.train.seed, ctx.epoch, i]).integers(len(loop.sizes))]
-            images, targets = resize_batch(images, targets, int(size))
+        if loop.sizes:  # one size per accumulation group, as the authors
+            draw = np.random.default_rng([loop.params.train.seed, ctx.epoch, i // accumulate])
+            images, targets = resize_batch(images, targets, int(loop.sizes[draw.integers(len(loop.sizes))]))
         outputs = loop.train_model(images)
-        loss, parts = loop.loss_fn(outputs, targets, warmup)
+        loss, parts = loop.loss_fn(outputs, targets, objectness_ratio(ctx.epoch, ctx.epochs))
         weight = math.prod(cb.detection_weight(ctx) for cb in callbacks)
         if weight != 1.0:
             loss, parts = loss * weight, {k: v * weight for k, v in parts.items()}
@@ -118,7 +118,8 @@ def fit(loop: Loop, run_dir: Path, callbacks: list[Callback] = ()) -> list[dict]
     lr0 = t.lr(loop.params.model.name)
     optimizer = make_optimizer(loop.model, t, lr0)
     schedule = Schedule(t, lr0, len(loop.loader), loop.loader.batch_size * loop.world_size)
-    ctx = Context(model=loop.model, params=loop.params, loss=loop.loss_fn, run_dir=run_dir, device=loop.device)
+    ctx = Context(model=loop.model, params=loop.params, loss=loop.loss_fn, run_dir=run_dir, device=loop.device,
+                  optimizer=optimizer)
     start, best = 0, -1.0
     for cb in callbacks:  # before any restore: a callback may reshape the model (e.g. attach masks)
         cb.on_fit_start(ctx)

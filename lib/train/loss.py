@@ -52,7 +52,7 @@ class YoloLoss:
     """loss_fn(maps, targets, warmup) -> (scalar loss, {"box", "obj", "cls"} detached).
 
     maps: the model's raw head maps; targets: per-image dicts (boxes xyxy pixels);
-    warmup in [0, 1] ramps gr, the GIoU share of the objectness target, from 0 to 1.
+    gr in [0, 1] is the GIoU share of the objectness target (``optim.objectness_ratio``).
     The gains, iou_t and the nominal batch are ``TrainParams``' (defined there once).
     """
 
@@ -73,7 +73,7 @@ class YoloLoss:
         box = torch.cat((xy - torch.stack((gx, gy), 1), grid_boxes[t, 2:]), 1)
         return (truth[t, 0].long(), a, gy, gx), box, anchors[a], truth[t, 1].long()
 
-    def __call__(self, maps: list[Tensor], targets: list[dict], warmup: float = 1.0) -> tuple[Tensor, dict]:
+    def __call__(self, maps: list[Tensor], targets: list[dict], gr: float = 1.0) -> tuple[Tensor, dict]:
         truth = flatten_targets(targets, maps[0].device)
         zero = maps[0].sum() * 0
         total_box, obj_loss, cls_loss = zero, zero, zero
@@ -86,7 +86,7 @@ class YoloLoss:
                 loss = box_loss(ps, anchor, target_box)
                 total_box = total_box + loss.mean()
                 giou = (1 - loss).detach().clamp(0).to(target_obj.dtype)
-                target_obj[b, a, gy, gx] = (1 - warmup) + warmup * giou
+                target_obj[b, a, gy, gx] = (1 - gr) + gr * giou
                 if self.num_classes > 1:
                     cls_loss = cls_loss + class_loss(ps, cls, self.num_classes)
             obj_loss = obj_loss + F.binary_cross_entropy_with_logits(p[..., 4], target_obj)

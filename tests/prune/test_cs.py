@@ -5,10 +5,12 @@ from lib.models import build
 from lib.profiles import profile_params
 from lib.prune import prunable_layers
 from lib.paths import round_dir, ticket_dir
-from lib.prune.cs import (FINAL_BETA, CSParams, SoftMask, SoftMasks, beta_at, check, cs_folder, epochs_per_round,
-                          run_cs, soft_masks)
-from lib.prune.masks import get_masks, plain_state, sparsity
-from lib.prune.rewind import last_state, trained_model
+from lib.prune import cs as cs_module
+from lib.prune.cs import (FINAL_BETA, CSParams, SoftMask, SoftMasks, beta_at, carry_over, check, cs_folder,
+                          epochs_per_round, run_cs, soft_masks)
+from lib.prune.masks import get_masks, plain_state, plain_weights, sparsity
+from lib.prune.rewind import StartFrom, last_state, load_snapshot, trained_model
+from lib.train.optim import lr_factor
 
 
 def smoke(**overrides):
@@ -75,15 +77,44 @@ def test_plain_state_of_a_soft_masked_model_has_the_plain_keys(context):
     assert restored.keys() == plain.keys() and all(torch.equal(restored[k], plain[k]) for k in plain)
 
 
+def test_scores_carry_over_as_min_of_s_and_s0():
+    scores = {"conv": torch.tensor([-1.0, -0.05, 0.3, 2.0])}
+    # beta back to 1 first: pruned scores stay as they are, the rest restart at s0 (m near 1)
+    assert carry_over(scores, -0.1)["conv"].tolist() == pytest.approx([-1.0, -0.1, -0.1, -0.1])
+
+
+def test_the_scores_lr_follows_the_weights_cosine(context):
+    model = build("yolov3-tiny", 2, width=0.125)
+    callback, ctx = SoftMasks(CSParams(mask_lr=0.1)), context(model, epochs=10)
+    callback.on_fit_start(ctx)
+    for epoch in (0, 5, 9):
+        ctx.epoch = epoch
+        callback.on_epoch_start(ctx)
+        assert callback.optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * lr_factor(epoch, ctx.params.train))
+
+
 def test_two_rounds_and_a_ticket_end_to_end(tmp_path, monkeypatch):
+    """Round 1 goes on from round 0's last weights; only the ticket is rewound, to the
+    epoch-k snapshot of round 0; the ticket keeps some weights in its layers."""
     monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
-    cs = CSParams(rounds=2, round_epochs=2, rewind_epoch=1)
+    started, rewound = [], []
+    monkeypatch.setattr(cs_module, "SoftMasks", lambda cs, scores, weights: started.append(weights) or
+                        SoftMasks(cs, scores, weights))
+    monkeypatch.setattr(cs_module, "StartFrom", lambda snapshot, masks: rewound.append(snapshot) or
+                        StartFrom(snapshot, masks))
+    cs = CSParams(rounds=2, round_epochs=2, rewind_epoch=1, lam=1e-4, s0=0.05, mask_lr=0.5)
     results = run_cs(smoke(), cs, tmp_path, log=lambda _: None)
     assert len(results) == 3 and all("cs_sparsity" in h for r in results[:2] for h in r["history"])
     base = cs_folder(smoke(), cs, tmp_path)
+    end_of_round0 = plain_weights(last_state(round_dir(base, 0))["model"])
+    assert started[0] is None and started[1].keys() == end_of_round0.keys()
+    assert all(torch.equal(started[1][k], v) for k, v in end_of_round0.items())
+    snapshot = load_snapshot(round_dir(base, 0), 1)
+    assert len(rewound) == 1 and all(torch.equal(rewound[0][k], v) for k, v in snapshot.items())
     ticket = trained_model(ticket_dir(base))
     masks = get_masks(ticket)
-    assert set(masks) == set(prunable_layers(ticket)) and sparsity(masks) > 0.5
+    assert set(masks) == set(prunable_layers(ticket)) and 0 < sparsity(masks) < 1
+    assert sum(int(m.sum()) > 0 for m in masks.values()) >= len(masks) // 2  # weights kept across the layers
     round1 = last_state(round_dir(base, 1))
     assert round1["history"][-1]["cs_beta"] == FINAL_BETA
     assert results[-1]["test"]["map50"] >= 0

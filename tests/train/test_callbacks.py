@@ -89,3 +89,27 @@ def test_freeze_makes_a_teacher():
     assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
     with pytest.raises(RuntimeError):
         sum(m.sum() for m in teacher(torch.rand(1, 3, 64, 64))).backward()
+
+
+class Sizes(Callback):
+    """Records the input size of every training batch."""
+
+    name = "sizes"
+
+    def __init__(self):
+        self.seen = []
+
+    def extra_loss(self, ctx, images, targets, outputs):
+        self.seen.append(images.shape[-1])
+        return {}
+
+
+def test_multi_scale_draws_one_size_per_accumulation_group(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+    sizes = Sizes()
+    params = profile_params("smoke", **{"model.name": "yolov3-tiny", "train.epochs": 2, "train.batch_size": 4,
+                                        "train.nominal_batch": 8, "data.multiscale": (64, 160)})
+    train(params, tmp_path / "run", [sizes], log=lambda _: None)
+    groups = [sizes.seen[i:i + 2] for i in range(0, len(sizes.seen), 2)]  # 8 / 4 = 2 batches a step
+    assert len(sizes.seen) == 8 and all(len(set(g)) == 1 for g in groups)
+    assert len(set(sizes.seen)) > 1 and set(sizes.seen) <= {64, 96, 128, 160}
