@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -23,21 +24,50 @@ RECALL_POINTS = np.linspace(0, 1, 101)
 COCO_THRESHOLDS = tuple(np.round(np.arange(0.5, 0.951, 0.05), 2).tolist())
 
 
-def postprocess(decoded: Tensor, conf: float = 0.001, iou: float = 0.6, max_det: int = 300) -> list[dict]:
+@dataclass(frozen=True)
+class Rules:
+    """The details in which mAP recipes differ. The study's are pycocotools' (the
+    defaults); the authors' test.py (book/spec.md, Evaluation) used AUTHORS_RULES."""
+
+    merge_nms: bool = False      # each kept box becomes the score-weighted mean of its class's boxes with IoU > iou
+    min_size: float = 0.0        # candidates need width and height above this, in input pixels
+    clip: bool = False           # kept boxes clipped to the input image
+    integration: str = "101-point"  # or "trapezoid": trapezoid rule over the envelope interpolated at 101 points
+
+
+AUTHORS_RULES = Rules(merge_nms=True, min_size=2.0, clip=True, integration="trapezoid")
+
+
+def postprocess(decoded: Tensor, conf: float = 0.001, iou: float = 0.6, max_det: int = 300,
+                rules: Rules = Rules(), size: tuple[int, int] | None = None) -> list[dict]:
     """Class-wise NMS on decoded outputs.
 
-    decoded: (B, A, 5 + C) from ``model.decode``. Every (box, class) pair whose
-    objectness x class probability exceeds ``conf`` is a candidate (multi-label).
+    decoded: (B, A, 5 + C) from ``model.decode``, boxes xyxy in input pixels. Every
+    (box, class) pair whose objectness x class probability exceeds ``conf`` is a
+    candidate (multi-label). ``size``: the input's (H, W), for ``rules.clip``.
     Returns B prediction dicts.
     """
     out = []
     for rows in decoded:
+        if rules.min_size:
+            rows = rows[((rows[:, 2:4] - rows[:, :2]) > rules.min_size).all(1)]
         scores = rows[:, 5:] * rows[:, 4:5]
         box_i, cls = torch.nonzero(scores > conf, as_tuple=True)
         boxes, score = rows[box_i, :4], scores[box_i, cls]
         keep = batched_nms(boxes.float(), score.float(), cls, iou)[:max_det]
-        out.append({"boxes": boxes[keep], "scores": score[keep], "labels": cls[keep]})
+        kept = merge_boxes(boxes, score, cls, keep, iou) if rules.merge_nms else boxes[keep]
+        if rules.clip:
+            kept = kept.clamp(min=0).minimum(kept.new_tensor([size[1], size[0], size[1], size[0]]))
+        out.append({"boxes": kept, "scores": score[keep], "labels": cls[keep]})
     return out
+
+
+def merge_boxes(boxes: Tensor, scores: Tensor, labels: Tensor, keep: Tensor, iou: float) -> Tensor:
+    """Merge-NMS: each kept box (K,) becomes the mean of the same-class candidates
+    (N, 4) overlapping it by more than ``iou``, weighted by their scores."""
+    offset = labels[:, None].to(boxes.dtype) * 4096  # classes never overlap
+    weights = (box_iou(boxes[keep] + offset[keep], boxes + offset) > iou) * scores[None]
+    return (weights @ boxes) / weights.sum(1, keepdim=True)
 
 
 def _match(det_boxes: Tensor, gt_boxes: Tensor, gt_ignore: np.ndarray, thresholds: tuple[float, ...]):
@@ -70,8 +100,11 @@ def _match(det_boxes: Tensor, gt_boxes: Tensor, gt_ignore: np.ndarray, threshold
     return tp, ignored
 
 
-def _interpolated_ap(tp: np.ndarray, ignored: np.ndarray, scores: np.ndarray, n_pos: int) -> float:
-    """AP of one class at one threshold: precision envelope sampled at 101 recall points."""
+def _interpolated_ap(tp: np.ndarray, ignored: np.ndarray, scores: np.ndarray, n_pos: int,
+                     integration: str = "101-point") -> float:
+    """AP of one class at one threshold from the precision envelope: sampled at 101
+    recall points and averaged (pycocotools), or integrated by the trapezoid rule over
+    its interpolation at 101 points, from (0, 0) to (last recall + 0.001, 0) (the authors')."""
     order = np.argsort(-scores, kind="mergesort")
     tp, keep = tp[order], ~ignored[order]
     tp = tp[keep]
@@ -81,6 +114,10 @@ def _interpolated_ap(tp: np.ndarray, ignored: np.ndarray, scores: np.ndarray, n_
     tp_sum, fp_sum = np.cumsum(tp), np.cumsum(fp)
     recall = tp_sum / n_pos
     precision = tp_sum / np.maximum(tp_sum + fp_sum, np.finfo(float).eps)
+    if integration == "trapezoid":
+        mrec = np.concatenate(([0.0], recall, [min(recall[-1] + 1e-3, 1.0)]))
+        mpre = np.maximum.accumulate(np.concatenate(([0.0], precision, [0.0]))[::-1])[::-1]
+        return float(np.trapezoid(np.interp(RECALL_POINTS, mrec, mpre), RECALL_POINTS))
     precision = np.maximum.accumulate(precision[::-1])[::-1]
     idx = np.searchsorted(recall, RECALL_POINTS, side="left")
     sampled = np.where(idx < len(precision), precision[np.minimum(idx, len(precision) - 1)], 0.0)
@@ -88,7 +125,7 @@ def _interpolated_ap(tp: np.ndarray, ignored: np.ndarray, scores: np.ndarray, n_
 
 
 def average_precision(predictions: list[dict], targets: list[dict],
-                      iou_thresholds: tuple[float, ...] = (0.5,)) -> dict:
+                      iou_thresholds: tuple[float, ...] = (0.5,), integration: str = "101-point") -> dict:
     """AP per class and threshold; ``map`` is the mean over classes (with any
     non-difficult ground truth) and thresholds. Returns
     {"map", "per_class": {label: AP over thresholds}, "per_threshold": {t: mAP}}."""
@@ -113,7 +150,8 @@ def average_precision(predictions: list[dict], targets: list[dict],
         if acc["n_pos"] == 0:
             continue
         tp, ign, scores = np.concatenate(acc["tp"], 1), np.concatenate(acc["ign"], 1), np.concatenate(acc["scores"])
-        table[c] = [_interpolated_ap(tp[t], ign[t], scores, acc["n_pos"]) for t in range(len(iou_thresholds))]
+        table[c] = [_interpolated_ap(tp[t], ign[t], scores, acc["n_pos"], integration)
+                    for t in range(len(iou_thresholds))]
     if not table:
         return {"map": 0.0, "per_class": {}, "per_threshold": {t: 0.0 for t in iou_thresholds}}
     aps = np.array(list(table.values()))
@@ -121,9 +159,19 @@ def average_precision(predictions: list[dict], targets: list[dict],
             "per_threshold": {t: float(aps[:, i].mean()) for i, t in enumerate(iou_thresholds)}}
 
 
+def to_original(boxes: Tensor, target: dict) -> Tensor:
+    """(N, 4) xyxy boxes from the network's input pixels back to the original image's,
+    for a target that carries its ``letterbox`` (scale, left, top)."""
+    if "letterbox" not in target:
+        return boxes
+    scale, left, top = target["letterbox"]
+    return (boxes - boxes.new_tensor([left, top, left, top])) / scale
+
+
 def coco_metrics(predictions: list[dict], targets: list[dict], num_classes: int) -> dict:
     """pycocotools' summary: AP@[.5:.95], AP50, AP75 and AP for small/medium/large
-    objects (difficult objects passed as crowd regions, which COCO ignores)."""
+    objects (difficult objects passed as crowd regions, which COCO ignores). Boxes are
+    measured in original-image pixels, as COCO's size buckets are defined."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -131,11 +179,13 @@ def coco_metrics(predictions: list[dict], targets: list[dict], num_classes: int)
     for i, (pred, target) in enumerate(zip(predictions, targets)):
         images.append({"id": i})
         difficult = target.get("difficult", torch.zeros(len(target["labels"]), dtype=torch.bool))
-        for box, label, hard in zip(target["boxes"].tolist(), target["labels"].tolist(), difficult.tolist()):
+        for box, label, hard in zip(to_original(target["boxes"], target).tolist(), target["labels"].tolist(),
+                                    difficult.tolist()):
             w, h = box[2] - box[0], box[3] - box[1]
             annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": label, "iscrowd": int(hard),
                                 "bbox": [box[0], box[1], w, h], "area": w * h})
-        for box, score, label in zip(pred["boxes"].tolist(), pred["scores"].tolist(), pred["labels"].tolist()):
+        for box, score, label in zip(to_original(pred["boxes"], target).tolist(), pred["scores"].tolist(),
+                                     pred["labels"].tolist()):
             detections.append({"image_id": i, "category_id": label, "score": score,
                                "bbox": [box[0], box[1], box[2] - box[0], box[3] - box[1]]})
     keys = ("map_coco", "ap50", "ap75", "ap_small", "ap_medium", "ap_large")
@@ -159,7 +209,7 @@ def coco_metrics(predictions: list[dict], targets: list[dict], num_classes: int)
 
 @torch.no_grad()
 def predict(model: torch.nn.Module, loader, device, conf: float = 0.001, iou: float = 0.6,
-            max_det: int = 300) -> tuple[list[dict], list[dict]]:
+            max_det: int = 300, rules: Rules = Rules()) -> tuple[list[dict], list[dict]]:
     """Run ``model`` (eval mode, restored afterwards) over ``loader``; returns the
     predictions and targets of every image, in the loader's order, on the CPU."""
     was_training = model.training
@@ -168,7 +218,8 @@ def predict(model: torch.nn.Module, loader, device, conf: float = 0.001, iou: fl
     try:
         for images, batch_targets in loader:
             decoded = model.decode(model(images.to(device)))
-            predictions += [{k: v.cpu() for k, v in p.items()} for p in postprocess(decoded, conf, iou, max_det)]
+            batch = postprocess(decoded, conf, iou, max_det, rules, tuple(images.shape[-2:]))
+            predictions += [{k: v.cpu() for k, v in p.items()} for p in batch]
             targets += batch_targets
     finally:
         model.train(was_training)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from lib.evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, postprocess
+from lib.evaluate import COCO_THRESHOLDS, Rules, average_precision, coco_metrics, postprocess
 
 
 def synthetic_detections(seed=0, n_images=60, n_classes=4):
@@ -86,3 +86,41 @@ def test_postprocess_keeps_multi_label_candidates_and_suppresses_duplicates():
     out = postprocess(decoded, conf=0.01, iou=0.6)[0]
     got = sorted(zip(out["labels"].tolist(), [round(s, 3) for s in out["scores"].tolist()]))
     assert got == [(0, 0.81), (1, 0.45), (1, 0.72)]
+
+
+def test_coco_size_buckets_are_measured_in_original_image_pixels():
+    # a 40 x 40 object of a 1000 x 1000 image is "medium" (32^2 < area < 96^2); letterboxed
+    # to 416 it would be 16.6 px, "small"
+    scale = 416 / 1000
+    box = torch.tensor([[100.0, 100, 140, 140]]) * scale
+    target = {"boxes": box, "labels": torch.tensor([0]), "letterbox": (scale, 0, 0)}
+    prediction = {"boxes": box.clone(), "scores": torch.tensor([0.9]), "labels": torch.tensor([0])}
+    metrics = coco_metrics([prediction], [target], 1)
+    assert (metrics["ap_medium"], metrics["ap_small"]) == (pytest.approx(1.0), 0.0)
+
+
+def test_the_authors_rules_one_by_one():
+    rows = torch.zeros(1, 4, 6)  # one class: x1, y1, x2, y2, objectness, class probability
+    rows[0, :, :4] = torch.tensor([[10.0, 10, 50, 50], [12, 10, 52, 50], [100, 100, 101.5, 130], [380, 380, 430, 430]])
+    rows[0, :, 4:] = torch.tensor([[0.9, 1.0], [0.3, 1.0], [0.8, 1.0], [0.7, 1.0]])
+    plain = postprocess(rows, 0.001, 0.6)[0]
+    assert len(plain["boxes"]) == 3 and plain["boxes"][0].tolist() == [10, 10, 50, 50]
+    merged = postprocess(rows, 0.001, 0.6, rules=Rules(merge_nms=True))[0]
+    assert merged["boxes"][0].tolist() == pytest.approx([(10 * 0.9 + 12 * 0.3) / 1.2, 10, (50 * 0.9 + 52 * 0.3) / 1.2, 50])
+    assert len(postprocess(rows, 0.001, 0.6, rules=Rules(min_size=2.0))[0]["boxes"]) == 2  # the 1.5 px wide box
+    clipped = postprocess(rows, 0.001, 0.6, rules=Rules(clip=True), size=(416, 416))[0]
+    assert clipped["boxes"][-1].tolist() == [380, 380, 416, 416]
+
+
+def test_trapezoid_integration_of_the_interpolated_envelope():
+    # one class, two objects; detections: TP (0.9), FP (0.8), TP (0.7): recall 0.5, 0.5, 1; precision 1, .5, .667
+    target = {"boxes": torch.tensor([[0.0, 0, 10, 10], [20, 20, 30, 30]]), "labels": torch.tensor([0, 0])}
+    pred = {"boxes": torch.tensor([[0.0, 0, 10, 10], [50, 50, 60, 60], [20, 20, 30, 30]]),
+            "scores": torch.tensor([0.9, 0.8, 0.7]), "labels": torch.tensor([0, 0, 0])}
+    # the authors' curve: (0, 0), the points, (min(1 + 0.001, 1), 0); its envelope, at 101 points
+    x = np.linspace(0, 1, 101)
+    envelope = np.interp(x, [0, 0.5, 0.5, 1, 1], [1, 1, 2 / 3, 2 / 3, 0])
+    expected = np.trapezoid(envelope, x)
+    assert expected == pytest.approx(0.5 * 1 + 0.5 * 2 / 3 - 0.01 * (2 / 3) / 2 - 0.01 * (1 - 2 / 3) / 2)
+    assert average_precision([pred], [target], integration="trapezoid")["map"] == pytest.approx(expected, abs=1e-9)
+    assert average_precision([pred], [target])["map"] == pytest.approx((51 * 1 + 50 * 2 / 3) / 101)

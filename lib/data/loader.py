@@ -48,12 +48,16 @@ class DetectionDataset(Dataset):
                 torch.from_numpy(record.difficult))
 
     def __getitem__(self, i: int) -> tuple[Tensor, dict]:
+        """(3, S, S) image in [0, 1] and its target: boxes (M, 4) xyxy in input pixels,
+        labels (M,), difficult (M,); for evaluation also ``letterbox`` (scale, left, top),
+        which maps input pixels back to the original image's."""
+        extra = {}
         if self.augment is None:
             image, boxes, labels, difficult = self.read(i)
-            image, boxes, _ = letterbox(image, boxes, self.img_size)
+            image, boxes, extra["letterbox"] = letterbox(image, boxes, self.img_size)
         else:
             image, boxes, labels, difficult = self.augmented(i)
-        target = {"boxes": boxes.float(), "labels": labels, "difficult": difficult, "image_id": i}
+        target = {"boxes": boxes.float(), "labels": labels, "difficult": difficult, "image_id": i, **extra}
         return image.float() / 255, target
 
     def augmented(self, i: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
