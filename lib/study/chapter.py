@@ -10,33 +10,30 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from ..data import DetectionDataset, collate
-from ..evaluate import predict
 from ..measure import deflated_bytes, footprint, is_masked
 from ..models import load_weights
-from ..params import RunParams, from_dict
+from ..params import RunParams
 from ..paths import BEST
 from ..profiles import get_profile, profile_params
 from ..prune.masks import layer_table
 from ..train.checkpoint import atomic_write_json
-from ..train.distributed import resolve_device
-from ..train.run import open_data
 from .figures import cs_search, detection_grid, layer_sparsity, map_vs_cost, training_curves
 from .footprints import architecture_findings, paper_scale_table
-from .results import (architecture_table, coco_table, dense_maps, first_seed, in_detection_grid, load_results,
-                      near_zero_rows, pruned, relative_table, runs_frame, searched, summary_table, table_caption)
+from .inference import map_under_rules, rules_table, sample_detections
+from .results import (architecture_table, coco_table, dense_maps, first_seed, in_detection_grid, is_dense,
+                      load_results, near_zero_rows, pruned, relative_table, runs_frame, searched, summary_table,
+                      table_caption)
 from .rows import get_row
 
 # The notebooks' whole vocabulary: defined here, or the results tables, figures and
 # footprints they show, imported above.
 __all__ = [
     "quiet", "run_params", "method_params", "rewind_point", "read_inputs", "best_model", "record",
-    "save_result", "styled", "run_card", "sample_detections",
+    "save_result", "styled", "run_card", "sample_detections", "map_under_rules", "rules_table",
     "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps", "first_seed",
-    "in_detection_grid", "load_results", "near_zero_rows", "pruned", "relative_table", "runs_frame", "searched",
-    "summary_table", "table_caption", "cs_search", "detection_grid", "layer_sparsity", "map_vs_cost",
+    "in_detection_grid", "is_dense", "load_results", "near_zero_rows", "pruned", "relative_table", "runs_frame",
+    "searched", "summary_table", "table_caption", "cs_search", "detection_grid", "layer_sparsity", "map_vs_cost",
     "training_curves",
 ]
 TEST_KEYS = ("map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large")
@@ -158,20 +155,3 @@ def run_card(*results: dict | None) -> pd.DataFrame:
             "map": "mAP@[.5:.95]", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large",
             "params": "params", "macs": "MACs", "storage_mib": "MiB"}
     return pd.DataFrame([{label: r[k] for k, label in keys.items()} for r in results if r])
-
-
-def sample_detections(results: list[dict], n_images: int = 4, conf: float = 0.3) -> list[dict]:
-    """Each run's best model on the first ``n_images`` test images of its dataset:
-    images (N, 3, H, W) in [0, 1], detections with score >= conf and the ground truth
-    (boxes (n, 4) xyxy, input pixels), for ``detection_grid``."""
-    device, samples = resolve_device(None), []
-    for r in results:
-        params = from_dict(r["run_params"])
-        test = open_data(params)["test"]
-        subset = torch.utils.data.Subset(DetectionDataset(test, params.data.img_size), range(n_images))
-        loader = torch.utils.data.DataLoader(subset, batch_size=n_images, collate_fn=collate)
-        model = load_weights(Path(r["run_dir"]) / BEST).to(device)
-        predictions, targets = predict(model, loader, device, conf, params.train.nms_iou, params.train.max_det)
-        samples.append({"result": r, "images": next(iter(loader))[0], "predictions": predictions,
-                        "targets": targets, "classes": test.classes})
-    return samples

@@ -126,6 +126,11 @@ def in_detection_grid(result: dict) -> bool:
     return result["row"] in DETECTION_ROWS
 
 
+def is_dense(result: dict) -> bool:
+    """A run of the reference row, the dense YOLOv3."""
+    return result["row"] == DENSE
+
+
 def pruned(result: dict) -> bool:
     """A run whose model carries masks (LTH, CS)."""
     return bool(result["layers"])
