@@ -53,6 +53,7 @@ class ModelParams:
     name: str = "yolov3"
     width: float = 1.0
     activation: str | None = None           # "leaky" for the distillation students
+    zero_init_residual: bool = False        # residual branches' last BatchNorm scale starts at 0 (lib.models.build)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def validate(params: RunParams) -> RunParams:
         raise ParamError(f"model.name: unknown model {m.name!r}; expected one of {sorted(REGISTRY)}")
     if m.activation is not None and m.activation not in ACTIVATIONS:
         raise ParamError(f"model.activation: expected None or one of {sorted(ACTIVATIONS)}, got {m.activation!r}")
+    if not isinstance(m.zero_init_residual, bool):
+        raise ParamError(f"model.zero_init_residual: expected True or False, got {m.zero_init_residual!r}")
     if not isinstance(m.width, (int, float)) or not 0 < m.width <= 4:
         raise ParamError(f"model.width: expected a multiplier in (0, 4], got {m.width!r}")
     if d.dataset not in DATASETS:

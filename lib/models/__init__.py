@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .blocks import ACTIVATIONS
+from torch import nn
+
+from .blocks import ACTIVATIONS, Residual, final_norm
+from .darknet import DarknetDetector, Shortcut
 from .head import VOC_ANCHORS, VOC_TINY_ANCHORS, Detector
 from .io import load_weights, save_weights
 from .mobile import build_yolov3_mobile
@@ -29,14 +32,27 @@ def default_anchors(name: str):
     return VOC_TINY_ANCHORS if name == "yolov3-tiny" else VOC_ANCHORS
 
 
+def residual_norms(model: Detector) -> list[nn.BatchNorm2d]:
+    """The BatchNorm that ends each residual branch with no activation after it: in
+    Residual blocks (Nano's EP/PEP, Mobile's bottlenecks) and in the block before each
+    Darknet shortcut (Mobile's; YOLOv3's end in an activation)."""
+    branches = [m.body for m in model.modules() if isinstance(m, Residual) and m.enabled]
+    if isinstance(model, DarknetDetector):
+        branches += [model.layers[i - 1] for i, layer in enumerate(model.layers) if isinstance(layer, Shortcut)]
+    return [norm for norm in map(final_norm, branches) if norm is not None]
+
+
 def build(name: str, num_classes: int, width: float = 1.0, activation: str | None = None,
-          anchors=None) -> Detector:
+          anchors=None, zero_init_residual: bool = False) -> Detector:
     """A freshly initialised detector (smart bias init on the output convs).
 
     activation: None keeps each model's own (LeakyReLU for YOLOv3/Tiny, ReLU6 for
     Nano, ReLU/hard-swish for Mobile); "leaky" swaps every activation to
     LeakyReLU(0.1), as for the paper's distillation students.
     anchors: (w, h) pairs in input pixels (9, or 6 for Tiny); default VOC's.
+    zero_init_residual: start the scale of every BatchNorm that ends a residual branch
+    (``residual_norms``) at 0, so each block starts as the identity (torchvision's
+    option); the authors did not.
     """
     if name not in REGISTRY:
         raise ValueError(f"model: unknown name {name!r}; expected one of {sorted(REGISTRY)}")
@@ -49,9 +65,13 @@ def build(name: str, num_classes: int, width: float = 1.0, activation: str | Non
     model = REGISTRY[name](num_classes, width=width, activation=activation,
                           anchors=default_anchors(name) if anchors is None else anchors)
     model.init_output_biases()
+    if zero_init_residual:
+        for norm in residual_norms(model):
+            nn.init.zeros_(norm.weight)
     model.arch = {"name": name, "num_classes": num_classes, "width": width, "activation": activation,
                   "anchors": [list(map(float, a)) for a in (default_anchors(name) if anchors is None else anchors)]}
     return model
 
 
-__all__ = ["REGISTRY", "Detector", "build", "capture", "default_anchors", "load_weights", "save_weights"]
+__all__ = ["REGISTRY", "Detector", "build", "capture", "default_anchors", "load_weights", "residual_norms",
+           "save_weights"]

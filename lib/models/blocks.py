@@ -67,6 +67,17 @@ class Residual(nn.Module):
         return x + y if self.enabled else y
 
 
+def final_norm(block: nn.Module) -> nn.BatchNorm2d | None:
+    """The BatchNorm a block ends with, if no activation follows it (else None)."""
+    if isinstance(block, ConvBNAct):
+        return None if hasattr(block, "act") else block.bn
+    if isinstance(block, Residual):
+        return final_norm(block.body)
+    if isinstance(block, nn.Sequential) and len(block):
+        return final_norm(block[-1])
+    return None
+
+
 def separable(c_in: int, c_out: int, stride: int, act: str) -> nn.Sequential:
     """YOLO Nano's sep block: 1x1 (act), depthwise 3x3 (act), 1x1 projection (linear)."""
     return nn.Sequential(

@@ -109,7 +109,8 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         classes = data["train"].classes
         seed_everything(params.train.seed)
         m = params.model
-        model = build(m.name, len(classes), m.width, m.activation, dataset_anchors(params, data["train"])).to(world.device)
+        model = build(m.name, len(classes), m.width, m.activation, dataset_anchors(params, data["train"]),
+                      m.zero_init_residual).to(world.device)
         val_loader = make_loader(data["val"], params, world, False, workers)
         loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,
                     loss_fn=YoloLoss(model, params.train),

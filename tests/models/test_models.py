@@ -5,8 +5,10 @@ import torch
 from torch import nn
 
 from lib.measure import count_params
-from lib.models import REGISTRY, build, capture, load_weights, save_weights
+from lib.models import REGISTRY, build, capture, load_weights, residual_norms, save_weights
 from lib.models.head import OBJECTNESS_BIAS, VOC_TINY_ANCHORS
+from lib.params import TrainParams
+from lib.train.loss import YoloLoss
 
 # book/spec.md, Models: plain sums of every nn.Parameter at width 1.0.
 EXACT_PARAMS = {
@@ -140,3 +142,29 @@ def test_weights_file_round_trip():
 def test_bad_build_arguments_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
         build(**kwargs)
+
+
+def stem_to_output_gradient_ratio(name: str, zero_init_residual: bool) -> float:
+    """|grad| of the first conv's weight over the mean |grad| of the output convs' weights,
+    at initialisation, for the YOLO loss of one fixed batch."""
+    torch.manual_seed(0)
+    model = build(name, 20, zero_init_residual=zero_init_residual)
+    targets = [{"boxes": torch.tensor([[50.0, 60, 200, 220], [220, 100, 400, 300]]), "labels": torch.tensor([3, 7])}] * 2
+    loss, _ = YoloLoss(model, TrainParams())(model(torch.rand(2, 3, 416, 416)), targets)
+    loss.backward()
+    stem = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+    outputs = [conv.weight.grad.norm().item() for conv in model.output_convs()]
+    return stem.weight.grad.norm().item() / (sum(outputs) / len(outputs))
+
+
+@pytest.mark.parametrize("name", ["yolo-nano", "yolov3-mobile"])
+def test_zero_initialised_residual_branches_tame_the_depthwise_models_gradients(name):
+    """Every residual branch of Nano and Mobile ends in a BatchNorm with no activation:
+    at scale 1 each block adds a full-size random signal, and the stem's gradient dwarfs
+    the outputs'. Starting those scales at 0 (torchvision's zero_init_residual) fixes it."""
+    assert stem_to_output_gradient_ratio(name, False) > 1000
+    assert stem_to_output_gradient_ratio(name, True) < 1000
+    plain, zeroed = build(name, 20), build(name, 20, zero_init_residual=True)
+    assert count_params(zeroed) == count_params(plain)
+    assert residual_norms(zeroed) and all(not n.weight.detach().any() for n in residual_norms(zeroed))
+    assert residual_norms(build("yolov3", 20)) == []  # its shortcut branches end in an activation

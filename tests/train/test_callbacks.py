@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from lib.models import build
+from lib.models import build, residual_norms
 from lib.paths import LAST
 from lib.profiles import profile_params
 from lib.train import Callback, freeze, train
@@ -113,3 +113,22 @@ def test_multi_scale_draws_one_size_per_accumulation_group(tmp_path, monkeypatch
     groups = [sizes.seen[i:i + 2] for i in range(0, len(sizes.seen), 2)]  # 8 / 4 = 2 batches a step
     assert len(sizes.seen) == 8 and all(len(set(g)) == 1 for g in groups)
     assert len(set(sizes.seen)) > 1 and set(sizes.seen) <= {64, 96, 128, 160}
+
+
+class InitialScales(Callback):
+    """Records whether every residual branch's last BatchNorm starts at scale 0."""
+
+    name = "initial_scales"
+
+    def on_fit_start(self, ctx):
+        self.zeroed = all(not norm.weight.detach().any() for norm in residual_norms(ctx.model))
+
+
+@pytest.mark.parametrize("zero", [False, True])
+def test_training_builds_the_model_with_its_residual_initialisation(tmp_path, monkeypatch, zero):
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+    probe = InitialScales()
+    params = profile_params("smoke", **{"model.name": "yolo-nano", "train.epochs": 1,
+                                        "model.zero_init_residual": zero})
+    train(params, tmp_path / "run", [probe], log=lambda _: None)
+    assert probe.zeroed is zero
