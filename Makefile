@@ -1,5 +1,5 @@
 # make test   install if needed, run the tests
-# make book   install if needed, run the study (PROFILE=cpu, JOBS=2 by default), build the HTML book
+# make book   install if needed, run the study (PROFILE=cpu, JOBS=2, SEEDS=1 by default), build the HTML book
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -7,6 +7,8 @@ STAMP   := $(VENV)/.install-stamp
 PROFILE ?= cpu
 # notebooks executed at once by make book, each with its share of the cores
 JOBS    ?= 2
+# seeds per row (the paper: 3); the study's time grows in proportion
+SEEDS   ?= 1
 
 .PHONY: install test book clean
 
@@ -24,7 +26,7 @@ test: $(STAMP)
 
 book: $(STAMP)
 	@start=$$(date +%s); \
-	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) && \
+	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) --seeds $(SEEDS) && \
 	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/_toc.yml . && \
 	echo "make book ($(PROFILE)): $$(( $$(date +%s) - start )) s; the book is _build/html/index.html"
 

@@ -43,13 +43,17 @@ def row_means(runs: pd.DataFrame, dataset: str, columns: list[str]) -> pd.DataFr
 
 
 def _mean_std(values: pd.Series, digits: int) -> str:
-    std = values.std(ddof=1) if len(values) > 1 else 0.0
-    return f"{values.mean():.{digits}f} ± {std:.{digits}f}"
+    """mean ± sample std over seeds; a single seed has no spread to show, only its value
+    (the table's ``seeds`` column gives n)."""
+    if len(values) < 2:
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
 def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """The Table I/II analog of one dataset: mAP@0.5 mean ± std, parameters, MACs
-    (paper rule, at the study's input size) and storage, over seeds."""
+    """The Table I/II analog of one dataset: mAP@0.5 mean ± std (the value alone for one
+    seed), the number of seeds, parameters, MACs (paper rule, at the study's input size)
+    and storage, over seeds."""
     out = []
     for (_, model, training), group in runs[runs["dataset"] == dataset].groupby(["order", "model", "training"]):
         out.append({"model": model, "training": training, "seeds": len(group),
