@@ -13,7 +13,7 @@ from torch import nn
 from .blocks import ACTIVATIONS, Residual, final_norm
 from .darknet import DarknetDetector, Shortcut
 from .head import VOC_ANCHORS, VOC_TINY_ANCHORS, Detector
-from .io import load_weights, save_weights
+from .io import ModelFileError, load_weights, save_weights
 from .mobile import build_yolov3_mobile
 from .nano import YoloNano
 from .taps import capture
@@ -73,5 +73,5 @@ def build(name: str, num_classes: int, width: float = 1.0, activation: str | Non
     return model
 
 
-__all__ = ["REGISTRY", "Detector", "build", "capture", "default_anchors", "load_weights", "residual_norms",
+__all__ = ["REGISTRY", "Detector", "ModelFileError", "build", "capture", "default_anchors", "load_weights", "residual_norms",
            "save_weights"]

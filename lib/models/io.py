@@ -40,20 +40,56 @@ def save_weights(model: Detector, file: str | os.PathLike | BinaryIO) -> None:
     write_bytes(to_bytes(weights_blob(model)), file)
 
 
+class ModelFileError(ValueError):
+    """A model or checkpoint file cannot be used; the message names the file, what is
+    wrong with it and what to do."""
+
+
+def read_file(file: str | os.PathLike | BinaryIO, what: str, remedy: str, map_location="cpu"):
+    """A file written by ``torch.save``, loaded safely (``weights_only``: tensors and
+    plain containers only, nothing executed). ``what`` names the file's role in the
+    error, ``remedy`` says what to do about it."""
+    if isinstance(file, (str, os.PathLike)) and not os.path.isfile(file):
+        raise ModelFileError(f"{file}: no {what} there; {remedy}")
+    try:
+        return torch.load(file, map_location=map_location, weights_only=True)
+    except Exception as error:  # truncated zip, random bytes, or objects that are not plain data
+        raise ModelFileError(f"{file}: not a readable {what} ({load_failure(error)}); {remedy}") from None
+
+
+def load_failure(error: Exception) -> str:
+    """What a failed safe ``torch.load`` means, in words (torch's own message advises
+    loading unsafely, which this study never does)."""
+    text = str(error)
+    if "PytorchStreamReader" in text or "zip archive" in text:
+        return "a damaged or truncated archive"
+    if "weights_only" in text or "Unpickl" in type(error).__name__:
+        return "not a torch archive of tensors and plain data: damaged, or written by another program"
+    return (text.strip().splitlines() or [type(error).__name__])[0][:160]
+
+
 def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Detector:
-    blob = torch.load(file, map_location=map_location, weights_only=True)
+    remedy = "give the best.pt (or other model file) of a finished run"
+    blob = read_file(file, "model file", remedy, map_location)
     if not isinstance(blob, dict) or "arch" not in blob or "state_dict" not in blob:
-        raise ValueError(f"{file}: not a model file of this study (expected keys 'arch' and 'state_dict')")
-    return from_state(blob["arch"], blob["state_dict"])
+        raise ModelFileError(f"{file}: not a model file of this study (expected keys 'arch' and 'state_dict'); "
+                             f"{remedy}")
+    return from_state(blob["arch"], blob["state_dict"], file)
 
 
-def from_state(arch: dict, state_dict: dict) -> Detector:
-    """Build ``arch`` and load ``state_dict`` into it, attaching its masks first if it has any."""
+def from_state(arch: dict, state_dict: dict, source: object = "state") -> Detector:
+    """Build ``arch`` and load ``state_dict`` into it, attaching its masks first if it has
+    any; weights that do not fit the architecture are an error naming ``source``."""
     from . import build  # the registry imports this module's siblings
 
-    model = build(**arch)
-    for key, mask in state_dict.items():
-        if key.endswith(".weight_mask"):
-            prune.custom_from_mask(model.get_submodule(key.removesuffix(".weight_mask")), "weight", mask)
-    model.load_state_dict(state_dict)
+    try:
+        model = build(**arch)
+        for key, mask in state_dict.items():
+            if key.endswith(".weight_mask"):
+                prune.custom_from_mask(model.get_submodule(key.removesuffix(".weight_mask")), "weight", mask)
+        model.load_state_dict(state_dict)
+    except (RuntimeError, TypeError, ValueError, AttributeError) as error:
+        first = str(error).strip().splitlines()[0][:160]
+        raise ModelFileError(f"{source}: its weights do not fit the architecture it names ({arch.get('name')!r}, "
+                             f"width {arch.get('width')}): {first}; the file is damaged or was edited by hand") from None
     return model

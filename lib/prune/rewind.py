@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from ..models import Detector
-from ..models.io import from_state
+from ..models.io import from_state, read_file
 from ..params import RunParams
 from ..paths import LAST, SNAPSHOT, run_dir
 from ..train import Callback, Context, train
@@ -51,7 +51,7 @@ def load_snapshot(run_dir: str | Path, epoch: int) -> dict[str, torch.Tensor]:
     path = Path(run_dir) / SNAPSHOT
     if not path.exists():
         raise ValueError(f"rewind: {run_dir} kept no rewind snapshot ({SNAPSHOT}); train it with RewindSnapshot")
-    saved = torch.load(path, weights_only=True)
+    saved = read_file(path, "rewind snapshot", f"delete {run_dir} to train that run again")
     if saved["epoch"] != epoch:
         raise ValueError(f"rewind_epoch: {epoch}, but {path} holds epoch {saved['epoch']}")
     return saved["state_dict"]

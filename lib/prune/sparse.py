@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..models import Detector, build
-from ..models.io import to_bytes, write_bytes
-from .masks import apply_masks, weight
+from ..models import Detector
+from ..models.io import ModelFileError, from_state, read_file, to_bytes, write_bytes
+from .masks import weight
 
 FORMAT = "compression-study/sparse-v2"
 UNSIGNED = (np.uint8, np.uint16, np.uint32, np.uint64)
@@ -126,17 +126,14 @@ def save_sparse(model: Detector, path: str | os.PathLike | BinaryIO) -> None:
 
 def load_sparse(path: str | os.PathLike, map_location="cpu") -> Detector:
     """The masked model back: masks and alive weights bitwise as saved."""
-    blob = torch.load(path, map_location="cpu", weights_only=False)
+    remedy = "give a file written by lib.prune.save_sparse"
+    blob = read_file(path, "sparse model file", remedy)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a sparse model file ({FORMAT})")
-    model = build(**blob["arch"])
-    decoded = {n: decode(e) for n, e in blob["sparse"].items()}
-    apply_masks(model, {n: mask for n, (_, mask) in decoded.items()})
+        raise ModelFileError(f"{path}: not a sparse model file ({FORMAT}); {remedy}")
     state = dict(blob["dense"])
-    for name, (w, mask) in decoded.items():
-        state[f"{name}.weight_orig"], state[f"{name}.weight_mask"] = w, mask
-    model.load_state_dict(state)
-    return model.to(map_location)
+    for name, entry in blob["sparse"].items():
+        state[f"{name}.weight_orig"], state[f"{name}.weight_mask"] = decode(entry)
+    return from_state(blob["arch"], state, path).to(map_location)
 
 
 class SparseConv2d(nn.Module):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..models.io import to_bytes
+from ..models.io import read_file, to_bytes
 
 
 def atomic_save(obj: Any, path: Path) -> None:
@@ -28,13 +28,16 @@ def atomic_write_json(obj: Any, path: Path) -> None:
 
 
 def rng_state() -> dict:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
+    """Every RNG's state as tensors and plain values, so a checkpoint loads with weights_only."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {"torch": torch.get_rng_state(), "numpy": (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
+            "python": random.getstate(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
     random.setstate(state["python"])
     if state["cuda"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -47,5 +50,5 @@ def seed_everything(seed: int) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    # RNG states hold numpy arrays and tuples: not loadable with weights_only.
-    return torch.load(path, map_location="cpu", weights_only=False)
+    """A run's last checkpoint, loaded safely; a damaged one names what to do."""
+    return read_file(path, "checkpoint", f"delete it to restart the run in {Path(path).parent} from epoch 0")

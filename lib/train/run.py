@@ -16,6 +16,7 @@ from ..data import DetectionDataset, DetectionIndex, collate, multiscale_sizes, 
 from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
 from ..models import build
 from ..models.anchors import kmeans_anchors
+from ..models.io import read_file
 from ..params import RunParams, validate
 from ..paths import BEST, METRICS, TRAIN_RUNS, run_dir as params_run_dir
 from .callbacks import Callback
@@ -82,7 +83,8 @@ def test_metrics(model, run_dir: Path, loader: DataLoader, params: RunParams, de
     shaped: masks, soft masks), on a split: mAP@0.5 per class and mean, mAP@[.5:.95],
     COCO's size breakdown."""
     t = params.train
-    model.load_state_dict(torch.load(run_dir / BEST, map_location=device, weights_only=True)["state_dict"])
+    best = read_file(run_dir / BEST, "best model file", f"delete {run_dir} to train the run again", device)
+    model.load_state_dict(best["state_dict"])
     predictions, targets = predict(model, loader, device, t.conf, t.nms_iou, t.max_det)
     ap50 = average_precision(predictions, targets)
     return {"map50": ap50["map"], "map": average_precision(predictions, targets, COCO_THRESHOLDS)["map"],

@@ -1,0 +1,70 @@
+"""Model and checkpoint files that cannot be used give one error naming the file,
+what is wrong and what to do, and never advise loading unsafely."""
+import os
+
+import pytest
+import torch
+
+from lib.distill import KDParams, run_kd
+from lib.models import ModelFileError, build, load_weights, save_weights
+from lib.paths import LAST, METRICS
+from lib.profiles import profile_params
+from lib.prune import load_sparse, magnitude_prune, save_sparse
+from lib.train import train
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    path = tmp_path / "model.pt"
+    save_weights(build("yolov3-tiny", 3, width=0.125), path)
+    return path
+
+
+def damaged(path, kind):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if kind == "truncated" else os.urandom(len(data)))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["truncated", "random"])
+def test_a_damaged_model_file_is_named_with_what_to_do(model_file, kind):
+    with pytest.raises(ModelFileError, match=f"{model_file}: not a readable model file .*give the best.pt") as error:
+        load_weights(damaged(model_file, kind))
+    assert "weights_only" not in str(error.value)
+
+
+def test_a_missing_foreign_or_mismatched_file_is_named(tmp_path, model_file):
+    with pytest.raises(ModelFileError, match="nothing.pt: no model file there"):
+        load_weights(tmp_path / "nothing.pt")
+    torch.save(build("yolov3-tiny", 3, width=0.125).state_dict(), tmp_path / "plain.pt")
+    with pytest.raises(ModelFileError, match="plain.pt: not a model file of this study"):
+        load_weights(tmp_path / "plain.pt")
+    blob = torch.load(model_file, weights_only=True)
+    blob["arch"]["name"] = "yolov3"  # tiny's weights under YOLOv3's name
+    torch.save(blob, tmp_path / "edited.pt")
+    with pytest.raises(ModelFileError, match="edited.pt: its weights do not fit the architecture it names .'yolov3'"):
+        load_weights(tmp_path / "edited.pt")
+
+
+def test_sparse_files_are_checked_the_same_way(tmp_path, model_file):
+    model = build("yolov3-tiny", 3, width=0.125)
+    magnitude_prune(model, 0.5, "layer")
+    save_sparse(model, tmp_path / "sparse.pt")
+    assert load_sparse(tmp_path / "sparse.pt").state_dict().keys() == model.state_dict().keys()
+    with pytest.raises(ModelFileError, match="not a readable sparse model file"):
+        load_sparse(damaged(tmp_path / "sparse.pt", "truncated"))
+    with pytest.raises(ModelFileError, match="not a sparse model file"):
+        load_sparse(model_file)
+
+
+def test_a_damaged_checkpoint_or_teacher_says_what_to_do(tmp_path, monkeypatch, model_file):
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+    params = profile_params("smoke", **{"model.name": "yolov3-tiny", "train.epochs": 1})
+    train(params, tmp_path / "run", log=lambda _: None)
+    (tmp_path / "run" / METRICS).unlink()  # unfinished: the next call resumes from its checkpoint
+    damaged(tmp_path / "run" / LAST, "truncated")
+    with pytest.raises(ModelFileError, match=f"{LAST}: not a readable checkpoint .*delete it to restart the run"):
+        train(params, tmp_path / "run", log=lambda _: None)
+    student = profile_params("smoke", **{"model.name": "yolo-nano", "model.activation": "leaky"})
+    with pytest.raises(ModelFileError, match="model.pt: not a readable model file"):
+        run_kd(student, damaged(model_file, "random"), KDParams(), tmp_path)
