@@ -5,6 +5,7 @@ record it writes as its result JSON, and the tables and figures the book shows. 
 new method needs nothing here: its module, its template and its rows."""
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -13,7 +14,7 @@ import pandas as pd
 
 from ..measure import deflated_bytes, footprint, is_masked
 from ..models import load_weights
-from ..params import RunParams
+from ..params import ParamError, RunParams
 from ..paths import BEST
 from ..profiles import get_profile, profile_params
 from ..prune.masks import layer_table
@@ -29,7 +30,7 @@ from .rows import get_row
 # The notebooks' whole vocabulary: defined here, or the results tables, figures and
 # footprints they show, imported above.
 __all__ = [
-    "quiet", "run_params", "method_params", "rewind_point", "read_inputs", "best_model", "record",
+    "quiet", "check_parameters", "run_params", "method_params", "rewind_point", "read_inputs", "best_model", "record",
     "save_result", "styled", "run_card", "sample_detections", "map_under_rules", "rules_table",
     "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps", "first_seed",
     "in_detection_grid", "is_dense", "load_results", "near_zero_rows", "pruned", "relative_table", "runs_frame",
@@ -45,6 +46,40 @@ def quiet(_: str) -> None:
 
 
 # --- parameters -------------------------------------------------------------------
+
+def check_parameters(namespace: dict) -> None:
+    """Refuse, before any work, a parameter papermill injected that the template does
+    not declare, or one whose type differs from a declared literal default (None
+    defaults are checked where they are used). Reads both cells from the kernel's
+    history (``In``): the injected "# Parameters" cell follows the template's own."""
+    history = list(namespace.get("In") or [])
+    injected = next((i for i, source in enumerate(history) if source.startswith("# Parameters")), 0)
+    if injected < 1:
+        return  # nothing injected: the template's own defaults
+    declared, given = literal_assignments(history[injected - 1]), literal_assignments(history[injected])
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ParamError(f"unknown parameter {', '.join(map(repr, unknown))}; this chapter takes {sorted(declared)}")
+    for name, value in given.items():
+        default = declared[name]
+        if default is None or value is None:
+            continue
+        expected = (int, float) if type(default) is float else type(default)
+        if isinstance(value, bool) != isinstance(default, bool) or not isinstance(value, expected):
+            raise ParamError(f"{name}: expected {type(default).__name__} like its default {default!r}, got {value!r}")
+
+
+def literal_assignments(source: str) -> dict:
+    """name -> value of each ``name = <literal>`` line of a cell."""
+    out = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return out
+
 
 def run_params(row: str, profile: str, dataset: str, data_root: str | None, seed: int, **optional) -> RunParams:
     """A chapter's flat parameters as validated RunParams: the profile's, with the

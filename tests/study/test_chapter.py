@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,30 @@ def test_a_ticket_reuses_the_dense_run_and_records_its_footprint(tmp_path, monke
         chapter.read_inputs("nano-kd-79", [], 1)
     with pytest.raises(ValueError, match="not of 'nano-leaky'"):
         chapter.read_inputs("nano-kd-79", [str(tmp_path / "dense.json")] * 2, 1)
+
+
+@pytest.mark.parametrize("template,args,message", [
+    ("01_baseline", ["-p", "epoch", "3"], "ParamError: unknown parameter 'epoch'; this chapter takes ["),
+    ("00_architectures", ["-p", "img_size", "abc"], "ParamError: img_size: expected int like its default 416, got 'abc'"),
+    ("01_baseline", ["-p", "profile", "smoke", "-p", "epochs", "three"],
+     "ParamError: train.epochs: expected a positive integer, got 'three'"),
+])
+def test_a_bad_parameter_stops_a_chapter_before_any_work_in_one_line(tmp_path, template, args, message, capsys):
+    from lib.study.run_chapter import main
+
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
+    code = main([str(notebooks / f"{template}.ipynb"), str(tmp_path / "out.ipynb"), *args,
+                 "-p", "result_path", str(tmp_path / "r.json")])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ParamError")]
+    assert code == 1 and len(lines) == 1 and lines[0].startswith(message)
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_parameters_injected_by_papermill_are_checked_against_the_template():
+    history = ["", 'img_size = 416\nrow = "yolov3"\nwidth = None\nrate = 0.5', "# Parameters\nwidth = 0.5\nrate = 1\n"]
+    chapter.check_parameters({"In": history})  # None defaults take anything; an int may stand for a float
+    chapter.check_parameters({"In": history[:2]})  # nothing injected
+    with pytest.raises(ParamError, match=r"unknown parameter 'rows'; this chapter takes \['img_size', 'rate'"):
+        chapter.check_parameters({"In": [*history[:2], "# Parameters\nrows = 'x'\n"]})
+    with pytest.raises(ParamError, match="row: expected str like its default 'yolov3', got 3"):
+        chapter.check_parameters({"In": [*history[:2], "# Parameters\nrow = 3\n"]})

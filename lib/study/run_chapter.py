@@ -1,0 +1,31 @@
+"""Execute one chapter template by hand, as papermill does, but report a failure in
+one line (the error the chapter raised, e.g. a parameter it refused) instead of under
+papermill's traceback:
+
+    python -m lib.study.run_chapter notebooks/01_baseline.ipynb /tmp/tiny.ipynb -p profile smoke \\
+        -p row yolov3-tiny -p result_path /tmp/tiny.json
+
+Takes papermill's own options (-p, -y, -f, ...). The executed notebook keeps the
+full traceback for whoever wants it.
+"""
+from __future__ import annotations
+
+import sys
+
+from papermill.cli import papermill as papermill_cli
+from papermill.exceptions import PapermillExecutionError
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        papermill_cli.main(args=["--no-progress-bar", *argv], prog_name="python -m lib.study.run_chapter",
+                           standalone_mode=False)
+    except PapermillExecutionError as error:
+        print(f"{error.ename}: {error.evalue}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
