@@ -26,7 +26,8 @@ class ParamError(ValueError):
 @dataclass(frozen=True)
 class DataParams:
     dataset: str = "builtin"
-    data_root: str | None = None            # required for voc, exdark, vocformat
+    data_root: str | None = None            # required for voc, exdark, vocformat; none for the built-in sets
+    year: int | None = None                 # vocformat: the VOC<year>/ folder under data_root, if any
     img_size: int = 416                     # training size and letterboxed evaluation size
     multiscale: tuple[int, int] | None = (288, 640)  # per-batch training sizes; None: fixed
     skip_invalid: bool = False
@@ -122,6 +123,12 @@ def validate(params: RunParams) -> RunParams:
         raise ParamError(f"model.width: expected a multiplier in (0, 4], got {m.width!r}")
     if d.dataset not in DATASETS:
         raise ParamError(f"data.dataset: unknown dataset {d.dataset!r}; expected one of {DATASETS}")
+    if d.dataset.startswith("builtin") and d.data_root:
+        raise ParamError(f"data.data_root: the built-in dataset {d.dataset!r} is generated and takes no data root "
+                         f"(got {d.data_root!r}); to read your data, set data.dataset to voc, exdark or vocformat")
+    if d.year is not None and d.dataset != "vocformat":
+        raise ParamError(f"data.year: applies to vocformat only (voc reads VOC2012 train/val and VOC2007 test), "
+                         f"got {d.year!r} for {d.dataset!r}")
     if not d.dataset.startswith("builtin"):
         if not d.data_root:
             raise ParamError(f"data.data_root: required for dataset {d.dataset!r}")

@@ -2,7 +2,7 @@
 
     <root>/[VOCdevkit/][VOC<year>/]Annotations/<id>.xml
                                    JPEGImages/<id>.jpg
-                                   ImageSets/Main/<split>.txt   (optional: else a seeded split)
+                                   ImageSets/Main/<split>.txt   (optional: see split_ids)
                                    classes.txt                  (optional: one class per line)
 
 XML coordinates are 1-based inclusive pixels; records hold 0-based continuous
@@ -36,27 +36,67 @@ def dataset_folder(root: str | Path, year: int | str | None) -> Path:
         base = base / f"VOC{year}"
     if not (base / "Annotations").is_dir():
         years = sorted(p.name for p in base.glob("VOC*") if (p / "Annotations").is_dir())
-        hint = f"; pass year= one of {[y.removeprefix('VOC') for y in years]}" if years else ""
+        found = [y.removeprefix("VOC") for y in years]
+        hint = (f"; set data.year to one of {found} (lib.train: --set data.year={found[0]}; a chapter: "
+                f"-y 'overrides: {{data.year: {found[0]}}}'), or give data_root {base / years[0]}") if years else ""
         raise DatasetError(f"{base}: expected an Annotations/ folder (VOC layout){hint}")
     return base
 
 
 def split_ids(base: Path, split: str, seed: int, fractions: tuple[float, float, float]) -> list[str]:
-    """Image ids of ``split``: from ImageSets/Main/<split>.txt, or a seeded
-    train/val/test split of all annotations when the dataset has no ImageSets."""
+    """Image ids of ``split``. The lists in ImageSets/Main are used as they are; a
+    missing val or test list is carved, seeded, from the training list (train.txt, else
+    trainval.txt), which then loses those images (``fractions`` of it for each), and
+    the carving is announced once. Without ImageSets the seeded train/val/test split
+    is made of all annotations."""
     if split not in SPLITS:
         raise DatasetError(f"split: expected one of {SPLITS}, got {split!r}")
     lists = base / "ImageSets" / "Main"
     if lists.is_dir():
-        return [line.split()[0] for line in read_lines(lists / f"{split}.txt", str(base))]
+        missing = [name for name in ("val", "test") if not (lists / f"{name}.txt").is_file()]
+        if (lists / f"{split}.txt").is_file() and not (split == "train" and missing):
+            return list_ids(lists / f"{split}.txt", base)
+        source = next((lists / f for f in ("train.txt", "trainval.txt") if (lists / f).is_file()), None)
+        if source is None or split not in ("train", "val", "test"):
+            raise DatasetError(f"split file {lists / f'{split}.txt'} does not exist, and there is no train.txt "
+                               "(or trainval.txt) to carve it from")
+        ids = list_ids(source, base)
+        parts = carve(ids, seed, {name: fractions[("train", "val", "test").index(name)] for name in missing})
+        announce_carving(base, source, {name: len(parts[name]) for name in missing}, seed)
+        return parts[split]
     ids = sorted(p.stem for p in (base / "Annotations").glob("*.xml"))
     if not ids:
         raise DatasetError(f"{base / 'Annotations'}: no .xml annotation files")
-    random.Random(seed).shuffle(ids)
-    n_train, n_val = round(fractions[0] * len(ids)), round(fractions[1] * len(ids))
-    parts = {"train": ids[:n_train], "val": ids[n_train:n_train + n_val], "test": ids[n_train + n_val:],
-             "trainval": ids[:n_train + n_val]}
-    return sorted(parts[split])
+    parts = carve(ids, seed, {"val": fractions[1], "test": fractions[2]})
+    return {**parts, "trainval": sorted(parts["train"] + parts["val"])}[split]
+
+
+def list_ids(path: Path, base: Path) -> list[str]:
+    return [line.split()[0] for line in read_lines(path, str(base))]
+
+
+def carve(ids: list[str], seed: int, fractions: dict[str, float]) -> dict[str, list[str]]:
+    """Seeded parts of ``ids``, each ``fraction`` of them; the rest is "train"."""
+    shuffled = sorted(ids)
+    random.Random(seed).shuffle(shuffled)
+    parts, start = {}, 0
+    for name, fraction in fractions.items():
+        n = round(fraction * len(shuffled))
+        parts[name], start = sorted(shuffled[start:start + n]), start + n
+    parts["train"] = sorted(shuffled[start:]) if fractions else list(ids)
+    return parts
+
+
+_ANNOUNCED: set[tuple] = set()
+
+
+def announce_carving(base: Path, source: Path, sizes: dict[str, int], seed: int) -> None:
+    """One log line per dataset and carving, however many of its splits are opened."""
+    key = (str(base), tuple(sizes.items()), seed)
+    if key not in _ANNOUNCED:
+        _ANNOUNCED.add(key)
+        carved = ", ".join(f"{name} ({n} images)" for name, n in sizes.items())
+        print(f"{base}: no {' or '.join(f'{n}.txt' for n in sizes)}; carved {carved} from {source.name} (seed {seed})")
 
 
 def collect_classes(base: Path) -> tuple[str, ...]:

@@ -45,7 +45,7 @@ class EpochShuffle(Sampler):
 
 def open_data(params: RunParams) -> dict[str, DetectionIndex]:
     d = params.data
-    return {split: open_split(d.dataset, split, d.data_root, d.skip_invalid, builtin=d.builtin_spec())
+    return {split: open_split(d.dataset, split, d.data_root, d.skip_invalid, year=d.year, builtin=d.builtin_spec())
             for split in ("train", "val", "test")}
 
 

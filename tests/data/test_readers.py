@@ -104,6 +104,38 @@ def test_missing_or_empty_split_file(tmp_path, content, message):
         read_voc(tmp_path, "val", classes=["cat"])
 
 
+def test_a_missing_validation_list_is_carved_from_the_training_list_once(tmp_path, capsys):
+    names = [f"im{i:02d}" for i in range(20)]
+    for name in names + ["t0", "t1"]:
+        write_voc_item(tmp_path, name, [voc_object("cat", (1, 1, 5, 5))])
+    write_split(tmp_path, "train", names)
+    write_split(tmp_path, "test", ["t0", "t1"])
+    train, val = (read_voc(tmp_path, s, classes=["cat"], split_seed=3) for s in ("train", "val"))
+    test = read_voc(tmp_path, "test", classes=["cat"], split_seed=3)
+    stems = lambda index: {r.image.stem for r in index.records}  # noqa: E731
+    assert len(stems(val)) == 2 and len(stems(train)) == 18 and stems(train) | stems(val) == set(names)
+    assert stems(test) == {"t0", "t1"}  # an existing list is used as it is
+    assert stems(read_voc(tmp_path, "val", classes=["cat"], split_seed=3)) == stems(val)  # seeded
+    out = capsys.readouterr().out
+    assert out.count("no val.txt; carved val (2 images) from train.txt (seed 3)") == 1
+
+
+def test_a_data_root_one_level_too_high_gets_a_hint_that_works(tmp_path, monkeypatch):
+    from lib.profiles import profile_params
+    from lib.train.run import open_data
+
+    base = tmp_path / "VOCdevkit" / "VOC2007"
+    for name in ("a", "b", "c"):
+        write_voc_item(base, name, [voc_object("cat", (1, 1, 5, 5))])
+    for split in ("train", "val", "test"):
+        write_split(base, split, ["a", "b", "c"])
+    with pytest.raises(DatasetError, match=r"set data.year to one of \['2007'\] \(lib.train: --set data.year=2007; "
+                                           r"a chapter: -y 'overrides: \{data.year: 2007\}'\)"):
+        open_split("vocformat", "train", data_root=tmp_path)
+    params = profile_params("smoke", **{"data.dataset": "vocformat", "data.data_root": str(tmp_path), "data.year": 2007})
+    assert [len(index.records) for index in open_data(params).values()] == [3, 3, 3]
+
+
 def test_skip_invalid_warns_with_files_and_count(tmp_path):
     write_voc_item(tmp_path, "good", [voc_object("cat", (1, 1, 5, 5))])
     bad1 = write_voc_item(tmp_path, "bad1", [voc_object("cat", (1, 1, 99, 5))])

@@ -28,6 +28,9 @@ def test_chapter_parameters_are_validated_by_name_before_any_work():
     with pytest.raises(ParamError, match="profile: unknown profile 'laptop'"):
         chapter.run_params("yolov3", "laptop", "builtin", None, 0)
     assert smoke().train.epochs == 2 and smoke().model.width == 0.125  # None keeps the profile's
+    assert chapter.run_params("yolov3", "smoke", "builtin", None, 0, {"train.lr0": 0.005}).train.lr0 == 0.005
+    with pytest.raises(ParamError, match="data.yr: not a parameter"):
+        chapter.run_params("yolov3", "smoke", "builtin", None, 0, {"data.yr": 2007})
     student = smoke("mobile-kd-91").model
     assert (student.name, student.activation) == ("yolov3-mobile", "leaky")  # the row's model
     with pytest.raises(ValueError, match="hints: expected a list such as.*-y 'hints"):

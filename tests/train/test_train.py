@@ -102,6 +102,8 @@ def test_two_process_gloo_ddp_writes_the_same_checkpoint_format(cache, tmp_path)
     ({"data.builtin_min_object_size": 0.0}, "data.builtin_min_object_size"),
     ({"data.builtin_max_objects": "3"}, "data.builtin_classes, builtin_max_objects"),
     ({"model.zero_init_residual": "yes"}, "model.zero_init_residual: expected True or False"),
+    ({"data.data_root": "/data/VOCdevkit"}, "data.data_root: the built-in dataset 'builtin' is generated and takes no"),
+    ({"data.dataset": "voc", "data.data_root": "/", "data.year": 2007}, "data.year: applies to vocformat only"),
 ])
 def test_bad_parameters_fail_before_training(overrides, field):
     with pytest.raises(ParamError, match=field):
