@@ -18,7 +18,7 @@ from pathlib import Path
 from ..paths import BOOK_PAGES, STUDY_RESULTS
 from ..profiles import PROFILES
 from .grid import study_runs
-from .runner import execute, remove_stale_pages
+from .runner import StudyLocked, execute, remove_stale_pages, study_lock
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,9 +45,18 @@ def main(argv: list[str] | None = None) -> int:
         runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only))
     except ValueError as err:
         parser.error(str(err))
-    started = time.monotonic()
-    report = execute(runs, REPO / "notebooks", args.root / BOOK_PAGES, args.root / STUDY_RESULTS, cwd=args.root,
-                     jobs=args.jobs)
+    started, results = time.monotonic(), args.root / STUDY_RESULTS
+    try:
+        with study_lock(results):
+            report = execute(runs, REPO / "notebooks", args.root / BOOK_PAGES, results, cwd=args.root, jobs=args.jobs)
+    except StudyLocked as error:
+        print(error, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"study interrupted after {time.monotonic() - started:.0f} s; the finished runs are kept in {results}: "
+              "run the same command to go on (finished runs are skipped, a training resumes from its last epoch)",
+              file=sys.stderr)
+        return 130
     print(f"study ({args.profile}) took {time.monotonic() - started:.0f} s")
     if not args.only:  # a partial study leaves the other chapters' pages alone
         for page in remove_stale_pages(runs, args.root / BOOK_PAGES):

@@ -12,6 +12,7 @@ its result JSON there, last) and ``inputs`` (the result paths of its dependencie
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -181,6 +182,32 @@ def kernel_threads(jobs: int):
             os.environ.pop("OMP_NUM_THREADS", None)
         else:
             os.environ["OMP_NUM_THREADS"] = saved
+
+
+class StudyLocked(RuntimeError):
+    """Another study is writing into the same tree."""
+
+
+@contextmanager
+def study_lock(results_dir: Path):
+    """Held while a study runs in a tree: a second study on the same tree stops at once
+    with a clear message instead of racing the first for the same runs."""
+    results_dir = Path(results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with open(results_dir / ".lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise StudyLocked(f"another study is running in this tree ({results_dir}, pid {lock.read().strip() or '?'}); "
+                              "wait for it to finish, or stop it, then run this command again") from None
+        lock.truncate(0)
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def remove_stale_pages(runs: list[Run], output_dir: Path) -> list[Path]:

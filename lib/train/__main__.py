@@ -11,7 +11,11 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import sys
 
+from ..data import DatasetError
+from ..models import ModelFileError
+from ..params import ParamError
 from ..paths import TRAIN_RUNS, run_dir as params_run_dir
 from ..profiles import PROFILES, profile_params
 from .run import train
@@ -46,9 +50,16 @@ def main(argv: list[str] | None = None) -> dict:
         if not sep:
             parser.error(f"--set {item!r}: expected GROUP.FIELD=VALUE")
         overrides[key] = literal(value)
-    params = profile_params(args.profile, **overrides)
-    run_dir = args.run_dir or params_run_dir(TRAIN_RUNS, params)
-    metrics = train(params, run_dir, device=args.device, workers=args.workers)
+    try:
+        params = profile_params(args.profile, **overrides)
+        run_dir = args.run_dir or params_run_dir(TRAIN_RUNS, params)
+        metrics = train(params, run_dir, device=args.device, workers=args.workers)
+    except (ParamError, DatasetError, ModelFileError) as error:  # the message says it all: no traceback
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"interrupted; {run_dir} keeps every finished epoch: run the same command to resume", file=sys.stderr)
+        sys.exit(130)
     if metrics:
         test = metrics["test"]
         print(f"run {run_dir}: val mAP@0.5 {metrics['val_map50']:.4f}, test mAP@0.5 {test['map50']:.4f}, "

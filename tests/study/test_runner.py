@@ -1,5 +1,9 @@
 import json
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -117,3 +121,40 @@ def test_jobs_must_be_positive(study):
     run, _ = study
     with pytest.raises(ValueError, match="jobs"):
         run(grid(), jobs=0)
+
+
+def test_a_second_study_on_the_same_tree_stops_at_once(tmp_path):
+    from lib.study.runner import study_lock
+
+    root = Path(__file__).resolve().parents[2]
+    with study_lock(tmp_path / "runs" / "study"):
+        second = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path),
+                                 "--only", "00_architectures"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 1 and "another study is running in this tree" in second.stderr
+    assert f"pid {os.getpid()}" in second.stderr and not list((tmp_path / "runs" / "study").glob("*.json"))
+
+
+KILLED_STUDY = """
+import sys
+from pathlib import Path
+from lib.study import Run, execute
+root = Path(sys.argv[1])
+runs = [Run("span", {"pause": 0}), Run("span", {"pause": 5}), Run("span", {"pause": 0.1})]
+execute(runs, root / "notebooks", root / "book" / "runs", root / "results", log=lambda _: None)
+"""
+
+
+def test_a_study_killed_midway_loses_nothing_and_repeats_no_finished_run(study):
+    run, root = study
+    process = subprocess.Popen([sys.executable, "-c", KILLED_STUDY, str(root)], cwd=Path(__file__).resolve().parents[2])
+    first = Run("span", {"pause": 0})
+    deadline = time.monotonic() + 120
+    while not result_path(first, root / "results").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1)  # the second run is under way
+    process.kill()
+    process.wait()
+    finished = json.loads(result_path(first, root / "results").read_text())
+    report = run([Run("span", {"pause": 0}), Run("span", {"pause": 5}), Run("span", {"pause": 0.1})])  # the same
+    assert report.ok and report.skipped == [first.label] and len(report.executed) == 2
+    assert json.loads(result_path(first, root / "results").read_text()) == finished  # kept, not redone

@@ -1,8 +1,10 @@
+import errno
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from lib.profiles import profile_params
 from lib.train import train
 from lib.train.run import open_data
 from lib.train.__main__ import main
-from lib.train.checkpoint import load_checkpoint
+from lib.train.checkpoint import atomic_save, load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = ("train_img_per_s",)
@@ -172,3 +174,53 @@ def test_weights_saved_from_a_run_load_back(cache, tmp_path):
     save_weights(model, tmp_path / "copy.pt")
     # the study's storage figure is the size of the file it writes, byte for byte, whatever its name
     assert (tmp_path / "copy.pt").stat().st_size == (tmp_path / BEST).stat().st_size == storage_bytes(model)
+
+
+def test_ctrl_c_ends_a_training_with_one_line_that_says_how_to_resume(cache, tmp_path):
+    command = [sys.executable, "-m", "lib.train", "--profile", "smoke", "--model", "yolov3-tiny", "--epochs", "50",
+               "--run-dir", str(tmp_path / "run")]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "STUDY_CACHE": str(cache)}, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while not (tmp_path / "run" / LAST).exists() and process.poll() is None:  # one epoch done
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (f"interrupted; {tmp_path / 'run'} keeps every finished epoch: "
+                                            "run the same command to resume")
+
+
+def test_a_bad_parameter_on_the_command_line_is_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "lib.train", "--profile", "smoke", "--data-root", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == ("ParamError: data.data_root: the built-in dataset 'builtin' is generated and takes "
+                                     f"no data root (got '{tmp_path}'); to read your data, set data.dataset to voc, "
+                                     "exdark or vocformat")
+
+
+def test_a_full_disk_or_a_killed_writer_leaves_the_previous_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "state.pt"
+    atomic_save({"epoch": 1}, path)
+
+    def no_space(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_bytes", no_space)
+        with pytest.raises(OSError, match="no space left on the device while writing .*state.pt; the previous"):
+            atomic_save({"epoch": 2}, path)
+    assert torch.load(path, weights_only=True) == {"epoch": 1} and list(tmp_path.iterdir()) == [path]
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT)
+    time.sleep(1.5)  # many large writes under way
+    writer.kill()
+    writer.wait()
+    assert torch.load(path, weights_only=True)["epoch"] >= 1  # whole, whichever write it was
+
+
+WRITER = """
+import sys, torch
+from pathlib import Path
+from lib.train.checkpoint import atomic_save
+for epoch in range(2, 10_000):
+    atomic_save({"epoch": epoch, "weights": torch.rand(2_000_000)}, Path(sys.argv[1]))
+"""
