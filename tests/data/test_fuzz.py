@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from lib.data import DatasetError, read_exdark, read_voc
 from tests.data.formats import voc_object, write_exdark, write_split, write_voc_item
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NUMBERS = st.sampled_from(["nan", "-5", "1e12", "inf", "", "abc", "3.5", "0"])
 
 
@@ -62,21 +62,7 @@ VOC_VARIANTS = {
     "no box": ["<object><name>cat</name></object>"],
     "no xmax": ["<object><name>cat</name><bndbox><xmin>1</xmin><ymin>1</ymin><ymax>5</ymax></bndbox></object>"],
 }
-
-
-@FUZZ
-@given(variant=st.sampled_from(sorted(VOC_VARIANTS)), kind=KINDS, position=st.floats(0, 0.999), number=NUMBERS,
-       junk=st.binary(min_size=1, max_size=8))
-def test_damaged_voc_annotations_are_read_or_named(variant, kind, position, number, junk):
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        xml = write_voc_item(root, "item", VOC_VARIANTS[variant])
-        write_split(root, "train", ["item"])
-        xml.write_bytes(damage(xml.read_text().replace("><", ">\n<"), kind, position, number, junk))
-        check(lambda: read_voc(root, "train", classes=["cat", "dog"]), xml)
-
-
-EXDARK_LINES = {
+EXDARK_VARIANTS = {
     "plain": ["Bicycle 3 4 20 25 0 0 0 0 0 0 0", "People 10 10 5 5 0 0 0 0 0 0 0"],
     "negative": ["Bicycle -3 4 20 25 0 0 0 0 0 0 0"],
     "huge": ["Bicycle 3 4 200000 25 0 0 0 0 0 0 0"],
@@ -86,13 +72,30 @@ EXDARK_LINES = {
 }
 
 
+def voc_dataset(root: Path, objects: list[str]):
+    """One VOC item, its XML one tag a line; (the annotation file, its reader)."""
+    xml = write_voc_item(root, "item", objects)
+    write_split(root, "train", ["item"])
+    xml.write_text(xml.read_text().replace("><", ">\n<"))
+    return xml, lambda: read_voc(root, "train", classes=["cat", "dog"])
+
+
+def exdark_dataset(root: Path, lines: list[str]):
+    """One ExDark image and its bbGt annotation; (the annotation file, its reader)."""
+    write_exdark(root, [("Bicycle", "2015_00001.jpg", 1, lines)])
+    return next(root.rglob("2015_00001.jpg.txt")), lambda: read_exdark(root, "train")
+
+
+FORMATS = {"voc": (VOC_VARIANTS, voc_dataset), "exdark": (EXDARK_VARIANTS, exdark_dataset)}
+
+
 @FUZZ
-@given(variant=st.sampled_from(sorted(EXDARK_LINES)), kind=KINDS, position=st.floats(0, 0.999), number=NUMBERS,
-       junk=st.binary(min_size=1, max_size=8))
-def test_damaged_exdark_annotations_are_read_or_named(variant, kind, position, number, junk):
+@given(data=st.data(), fmt=st.sampled_from(sorted(FORMATS)), kind=KINDS, position=st.floats(0, 0.999),
+       number=NUMBERS, junk=st.binary(min_size=1, max_size=8))
+def test_damaged_annotations_are_read_or_named(data, fmt, kind, position, number, junk):
+    variants, make = FORMATS[fmt]
+    content = variants[data.draw(st.sampled_from(sorted(variants)), label="variant")]
     with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        write_exdark(root, [("Bicycle", "2015_00001.jpg", 1, EXDARK_LINES[variant])])
-        annotation = next(root.rglob("2015_00001.jpg.txt"))
-        annotation.write_bytes(damage(annotation.read_text(), kind, position, number, junk))
-        check(lambda: read_exdark(root, "train"), annotation)
+        path, read = make(Path(folder), content)
+        path.write_bytes(damage(path.read_text(), kind, position, number, junk))
+        check(read, path)
