@@ -158,3 +158,16 @@ def test_a_study_killed_midway_loses_nothing_and_repeats_no_finished_run(study):
     report = run([Run("span", {"pause": 0}), Run("span", {"pause": 5}), Run("span", {"pause": 0.1})])  # the same
     assert report.ok and report.skipped == [first.label] and len(report.executed) == 2
     assert json.loads(result_path(first, root / "results").read_text()) == finished  # kept, not redone
+
+
+def test_ctrl_c_stops_a_study_with_one_line_that_says_how_to_go_on(tmp_path, monkeypatch, capsys):
+    from lib.study import __main__ as study_cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # where a Ctrl-C lands: the runner waiting on its notebooks
+    monkeypatch.setattr(study_cli, "execute", interrupted)
+    assert study_cli.main(["--profile", "smoke", "--root", str(tmp_path), "--only", "00_architectures"]) == 130
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("study interrupted after ")
+    assert err.endswith("run the same command to go on (finished runs are skipped, a training resumes from its last "
+                        "epoch)")
