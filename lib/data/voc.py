@@ -95,7 +95,7 @@ def announce_carving(base: Path, source: Path, sizes: dict[str, int], seed: int)
     key = (str(base), tuple(sizes.items()), seed)
     if key not in _ANNOUNCED:
         _ANNOUNCED.add(key)
-        carved = ", ".join(f"{name} ({n} images)" for name, n in sizes.items())
+        carved = ", ".join(f"{name} ({n} image{'' if n == 1 else 's'})" for name, n in sizes.items())
         print(f"{base}: no {' or '.join(f'{n}.txt' for n in sizes)}; carved {carved} from {source.name} (seed {seed})")
 
 
