@@ -178,10 +178,11 @@ def save_result(path: str, payload: dict) -> None:
 
 
 def styled(table: pd.DataFrame, digits: int = 3):
-    """A table for the book: thousands separators for counts, fixed digits for the rest."""
+    """A table for the book: thousands separators for counts, fixed digits for the rest,
+    and a dash where a value does not exist (a row the paper lacks, a ledger line)."""
     formats = {c: "{:,.0f}" for c in table.columns if pd.api.types.is_integer_dtype(table[c])}
     formats.update({c: f"{{:.{digits}f}}" for c in table.columns if pd.api.types.is_float_dtype(table[c])})
-    return table.style.format(formats).hide(axis="index")
+    return table.style.format(formats, na_rep="—").hide(axis="index")
 
 
 def run_card(*results: dict | None) -> pd.DataFrame:

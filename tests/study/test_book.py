@@ -47,6 +47,7 @@ def test_the_study_builds_into_a_book_with_warnings_as_errors(tmp_path):
     images = re.findall(r'<img[^>]+src="([^"]+)"', page)
     assert len(images) >= 6 and all((results.parent / src).is_file() for src in images)
     assert "line is the Pareto front" in page_text(results)
+    assert " nan " not in page_text(results) and "± 0.000" not in page_text(results)  # a dash, and no fake spread
     for distilled in (html_root / "book" / "runs").glob("0[45]_kd_*/*.html"):
         teacher, plain, student = table_rows(distilled.read_text(), None)  # side by side
         assert teacher[:2] == ["YOLOv3", "Default"] and plain[:2] == [student[0], "Default"]
