@@ -130,6 +130,18 @@ def number(element: ET.Element, tag: str, file: Path, field: str) -> float:
         raise RecordProblem(file, f"{field}/{tag}", f"expected a number, got {text!r}") from None
 
 
+def difficult_flag(obj: ET.Element, file: Path, field: str) -> bool:
+    """<difficult>: 0 or 1 (absent: 0; "1.0" accepted)."""
+    text = (obj.findtext("difficult") or "0").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value not in (0.0, 1.0):
+        raise RecordProblem(file, f"{field}/difficult", f"expected 0 or 1, got {text!r}")
+    return value == 1.0
+
+
 def parse_annotation(base: Path, stem: str, class_index: dict[str, int]) -> Record:
     xml = base / "Annotations" / f"{stem}.xml"
     if not xml.is_file():
@@ -142,13 +154,8 @@ def parse_annotation(base: Path, stem: str, class_index: dict[str, int]) -> Reco
     image = find_image(base, stem, filename)
     if image is None:
         raise RecordProblem(xml, "filename", f"no image {filename or stem + '.jpg'} in {base / 'JPEGImages'}")
-    size = root.find(".//size")  # real-world files put <size> in odd places, or leave it out
-    try:
-        width, height = int(float(size.findtext("width"))), int(float(size.findtext("height")))
-    except (AttributeError, TypeError, ValueError):
-        width, height = 0, 0
-    if width <= 0 or height <= 0:
-        width, height = image_size(image, xml)
+    # the image's own header, not <size>: real-world files misplace, omit or misstate it
+    width, height = image_size(image, xml)
     objects = []
     for i, obj in enumerate(root.iter("object")):
         field = f"object[{i}]"
@@ -161,8 +168,7 @@ def parse_annotation(base: Path, stem: str, class_index: dict[str, int]) -> Reco
         xmin, ymin, xmax, ymax = (number(bndbox, t, xml, f"{field}/bndbox") for t in ("xmin", "ymin", "xmax", "ymax"))
         box = (xmin - 1, ymin - 1, xmax, ymax)
         check_box(box, width, height, xml, f"{field}/bndbox")
-        difficult = obj.findtext("difficult")
-        objects.append((box, class_index[name], bool(int(float(difficult))) if difficult else False))
+        objects.append((box, class_index[name], difficult_flag(obj, xml, field)))
     return make_record(image, xml, width, height, objects)
 
 

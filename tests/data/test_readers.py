@@ -136,6 +136,23 @@ def test_a_data_root_one_level_too_high_gets_a_hint_that_works(tmp_path, monkeyp
     assert [len(index.records) for index in open_data(params).values()] == [3, 3, 3]
 
 
+@pytest.mark.parametrize("size_xml", ["<size><width>inf</width><height>48</height></size>",
+                                      "<size><width>64e12</width><height>nan</height></size>"])
+def test_a_misstated_size_is_replaced_by_the_image_header(tmp_path, size_xml):
+    write_voc_item(tmp_path, "a", [voc_object("cat", (1, 2, 30, 40))], size_xml=size_xml)
+    write_split(tmp_path, "train", ["a"])
+    record = read_voc(tmp_path, "train", classes=["cat"]).records[0]
+    assert (record.width, record.height) == (64, 48)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "2", "yes"])
+def test_a_difficult_flag_that_is_not_0_or_1_names_the_file_and_field(tmp_path, value):
+    xml = write_voc_item(tmp_path, "a", [voc_object("cat", (1, 2, 30, 40), difficult=value)])
+    write_split(tmp_path, "train", ["a"])
+    with pytest.raises(DatasetError, match=f"{xml}: object\\[0\\]/difficult: expected 0 or 1, got '{value}'"):
+        read_voc(tmp_path, "train", classes=["cat"])
+
+
 def test_skip_invalid_warns_with_files_and_count(tmp_path):
     write_voc_item(tmp_path, "good", [voc_object("cat", (1, 1, 5, 5))])
     bad1 = write_voc_item(tmp_path, "bad1", [voc_object("cat", (1, 1, 99, 5))])
