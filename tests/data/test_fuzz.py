@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from lib.data import DatasetError, read_exdark, read_voc
 from tests.data.formats import voc_object, write_exdark, write_split, write_voc_item
 
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized and without a database: the same examples on every run and in CI (to explore
+# further, turn derandomize off and raise max_examples locally)
+FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow])
 NUMBERS = st.sampled_from(["nan", "-5", "1e12", "inf", "", "abc", "3.5", "0"])
 
 
