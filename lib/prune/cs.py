@@ -124,10 +124,9 @@ class SoftMasks(Callback):
         return [self.optimizer] if self.optimizer is not None else []
 
 
-def last_scores(run_dir: Path) -> dict[str, Tensor]:
-    """A round's final scores, by layer name."""
+def scores_of(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The scores in a round's checkpointed weights, by layer name."""
     suffix = ".parametrizations.weight.0.score"
-    state = last_state(run_dir)["model"]
     return {k.removesuffix(suffix): v for k, v in state.items() if k.endswith(suffix)}
 
 
@@ -138,14 +137,9 @@ def carry_over(scores: dict[str, Tensor], s0: float) -> dict[str, Tensor]:
     return {k: torch.clamp(v, max=s0) for k, v in scores.items()}
 
 
-def last_weights(run_dir: Path) -> dict[str, Tensor]:
-    """A round's last weights under their plain names (masks and scores left out)."""
-    return plain_weights(last_state(run_dir)["model"])
-
-
-def final_masks(run_dir: Path) -> dict[str, Tensor]:
-    """The binarised mask 1[s > 0] of a round's last scores."""
-    return {k: (v > 0).float() for k, v in last_scores(run_dir).items()}
+def binarised(scores: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The ticket's mask 1[s > 0]."""
+    return {k: (v > 0).float() for k, v in scores.items()}
 
 
 def cs_folder(params: RunParams, cs: CSParams, root: str | Path = TRAIN_RUNS) -> Path:
@@ -165,9 +159,10 @@ def run_cs(params: RunParams, cs: CSParams, root: str | Path = TRAIN_RUNS, **tra
         if r == 0:
             callbacks.append(RewindSnapshot(cs.rewind_epoch))
         results.append(train(round_params, round_dir(base, r), callbacks, **train_kwargs))
-        scores = carry_over(last_scores(round_dir(base, r)), cs.s0)
-        weights = last_weights(round_dir(base, r))
-    masks = final_masks(round_dir(base, cs.rounds - 1))
+        state = last_state(round_dir(base, r))["model"]  # read once: the round's scores and weights
+        last, weights = scores_of(state), plain_weights(state)
+        scores = carry_over(last, cs.s0)
+    masks = binarised(last)
     snapshot = load_snapshot(round_dir(base, 0), cs.rewind_epoch)  # the one rewind: before the ticket
     results.append(train(params, ticket_dir(base), [StartFrom(snapshot, masks)], **train_kwargs))
     return results

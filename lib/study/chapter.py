@@ -12,16 +12,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..measure import deflated_bytes, footprint, is_masked
+from ..measure import deflated_bytes, footprint
 from ..models import load_weights
 from ..params import ParamError, RunParams
-from ..paths import BEST
 from ..profiles import get_profile, profile_params
 from ..prune.masks import layer_table
 from ..train.checkpoint import atomic_write_json
 from .figures import cs_search, detection_grid, layer_sparsity, map_vs_cost, training_curves
 from .footprints import architecture_findings, paper_scale_table
-from .inference import map_under_rules, rules_table, sample_detections
+from .inference import best_model, map_under_rules, rules_table, sample_detections
 from .results import (architecture_table, coco_table, dense_maps, first_seed, in_detection_grid, is_dense,
                       load_results, near_zero_rows, pruned, relative_table, runs_frame, searched, summary_table,
                       table_caption)
@@ -143,19 +142,15 @@ def read_inputs(row: str, inputs: list[str], required: int) -> list[dict | None]
     return results + [None] * (len(expected) - len(results))
 
 
-def best_model(result: dict) -> Path:
-    """The best model file of a recorded run (e.g. a teacher)."""
-    return Path(result["run_dir"]) / BEST
-
-
 def record(row: str, params: RunParams, metrics: dict, method=None, **extra) -> dict:
     """The result of one trained run (``metrics``: the final training's, as ``train``
     returns them): its row (id and the paper's labels), the method's settings, test
     metrics and the footprint of its best model (masked models count only their
     surviving weights), and what the figures need. One flat dict."""
     spec = get_row(row)
-    model = load_weights(Path(metrics["run_dir"]) / BEST)
-    size, dense = footprint(model, params.data.img_size), not is_masked(model)
+    model = load_weights(best_model(metrics))
+    size = footprint(model, params.data.img_size)
+    dense = size["storage_encoding"] == "dense"
     return {"row": spec.id, "dataset": params.data.dataset, "model": spec.model, "training": spec.training,
             "seed": params.train.seed, "run_dir": metrics["run_dir"],
             "img_size": params.data.img_size, "width": params.model.width, "epochs": metrics["epochs"],

@@ -18,6 +18,11 @@ from ..train.distributed import resolve_device
 from ..train.run import open_data
 
 
+def best_model(result: dict) -> Path:
+    """The best model file of a run, from its record or the metrics ``train`` returns."""
+    return Path(result["run_dir"]) / BEST
+
+
 def _test_set(result: dict, n_images: int | None = None):
     """A recorded run's params, test index and a loader over its first ``n_images`` (all if None)."""
     params = from_dict(result["run_params"])
@@ -35,7 +40,7 @@ def sample_detections(results: list[dict], n_images: int = 4, conf: float = 0.3)
     device, samples = resolve_device(None), []
     for r in results:
         params, test, loader = _test_set(r, n_images)
-        model = load_weights(Path(r["run_dir"]) / BEST).to(device)
+        model = load_weights(best_model(r)).to(device)
         predictions, targets = predict(model, loader, device, conf, params.train.nms_iou, params.train.max_det)
         samples.append({"result": r, "images": next(iter(loader))[0], "predictions": predictions,
                         "targets": targets, "classes": test.classes})
@@ -54,7 +59,7 @@ def map_under_rules(result: dict) -> dict[str, float]:
     """A recorded run's test mAP@0.5 under each of ``rule_variants``."""
     params, _, loader = _test_set(result)
     t, device = params.train, resolve_device(None)
-    model = load_weights(Path(result["run_dir"]) / BEST).to(device)
+    model = load_weights(best_model(result)).to(device)
     out = {}
     for name, rules in rule_variants().items():
         predictions, targets = predict(model, loader, device, t.conf, t.nms_iou, t.max_det, rules)
