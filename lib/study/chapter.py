@@ -83,14 +83,14 @@ def literal_assignments(source: str) -> dict:
 def run_params(row: str, profile: str, dataset: str, data_root: str | None, seed: int,
                overrides: dict | None = None, **optional) -> RunParams:
     """A chapter's flat parameters as validated RunParams: the profile's, with the
-    row's model and the ones given (``optional``: width, epochs, img_size; None keeps
+    row's model and parameters and the ones given (``optional``: width, epochs, img_size; None keeps
     the profile's), then ``overrides`` of any field by dotted name ({"data.year": 2007})."""
     unknown = set(optional) - set(SHORTCUTS)
     if unknown:
         raise ValueError(f"chapter parameters: unknown {sorted(unknown)}; expected {sorted(SHORTCUTS)}")
     spec = get_row(row)
     given = {"data.dataset": dataset, "data.data_root": data_root, "model.name": spec.arch,
-             "model.activation": spec.activation, "train.seed": seed}
+             "model.activation": spec.activation, "train.seed": seed, **spec.params}
     given.update({SHORTCUTS[k]: v for k, v in optional.items() if v is not None})
     return profile_params(profile, **{**given, **(overrides or {})})
 

@@ -60,7 +60,8 @@ def dataset_anchors(params: RunParams, train: DetectionIndex):
 
 def make_loader(index: DetectionIndex, params: RunParams, world: World, train: bool, workers: int) -> DataLoader:
     d, t = params.data, params.train
-    dataset = DetectionDataset(index, d.img_size, d.augment if train else None, t.seed)
+    dataset = DetectionDataset(index, d.img_size, d.augment if train else None, t.seed,
+                               keep_decoded=d.dataset.startswith("builtin"))  # small, generated sets
     if not train:
         return DataLoader(dataset, t.batch_size, shuffle=False, num_workers=workers, collate_fn=collate)
     sampler = (DistributedSampler(dataset, world.size, world.rank, shuffle=True, seed=t.seed) if world.size > 1

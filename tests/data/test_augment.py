@@ -95,3 +95,37 @@ def test_multiscale_sizes_and_batch_resize():
 def test_image_size_must_be_a_multiple_of_32(small_split, size):
     with pytest.raises(ValueError, match="img_size: expected a positive multiple of 32"):
         DetectionDataset(small_split, size)
+
+
+def test_the_colour_matrix_is_torchvisions_brightness_and_saturation_and_a_hue_rotation():
+    """Brightness and saturation as torchvision computes them (to rounding); the hue
+    term a rotation about the grey axis: greys stay grey, a third of a turn takes red
+    to green, and the study's small shifts stay close to HSV's."""
+    from torchvision.transforms.v2 import functional as F
+    from lib.data.augment import colour_matrix
+    img = torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+
+    def apply(matrix, image):
+        return torch.einsum("ij,jhw->ihw", matrix, image.float()).round().clamp(0, 255).to(torch.uint8)
+
+    def max_diff(a, b):
+        return (a.int() - b.int()).abs().max().item()
+
+    assert max_diff(apply(colour_matrix(1.3, 1, 0), img), F.adjust_brightness(img, 1.3)) <= 1
+    assert max_diff(apply(colour_matrix(1, 0.4, 0), img), F.adjust_saturation(img, 0.4)) <= 1
+    grey = torch.full((3, 4, 4), 90, dtype=torch.uint8)
+    assert max_diff(apply(colour_matrix(1, 1, 0.2), grey), grey) == 0
+    red = torch.tensor([255, 0, 0], dtype=torch.uint8).view(3, 1, 1)
+    assert apply(colour_matrix(1, 1, 1 / 3), red).flatten().tolist() == [0, 255, 0]
+    shift = (apply(colour_matrix(1, 1, 0.0138), img).int() - F.adjust_hue(img, 0.0138).int()).abs().float()
+    assert shift.mean() < 5 and 0 < max_diff(apply(colour_matrix(1, 1, 0.0138), img), img)
+
+
+def test_keeping_decoded_images_changes_no_sample(small_split):
+    plain = DetectionDataset(small_split, 128, AugmentParams(), seed=2)
+    kept = DetectionDataset(small_split, 128, AugmentParams(), seed=2, keep_decoded=True)
+    for data in (plain, kept):
+        data.set_epoch(3)
+    for i in (0, 5, 0):
+        assert torch.equal(plain[i][0], kept[i][0]) and torch.equal(plain[i][1]["boxes"], kept[i][1]["boxes"])
+    assert plain.decoded is None and {0, 5} <= set(kept.decoded)

@@ -33,6 +33,8 @@ def test_chapter_parameters_are_validated_by_name_before_any_work():
         chapter.run_params("yolov3", "smoke", "builtin", None, 0, {"data.yr": 2007})
     student = smoke("mobile-kd-91").model
     assert (student.name, student.activation) == ("yolov3-mobile", "leaky")  # the row's model
+    assert smoke("yolov3-mobile").model.zero_init_residual  # the profile's ...
+    assert not smoke("yolov3-mobile-authors-init").model.zero_init_residual  # ... unless the row fixes it
     with pytest.raises(ValueError, match="hints: expected a list such as.*-y 'hints"):
         chapter.method_params(KDParams, "nano-kd-79", "smoke", hints="[36, 61]")
     with pytest.raises(ValueError, match=r"LTHParams: unknown settings \['hints'\]"):

@@ -224,3 +224,14 @@ from lib.train.checkpoint import atomic_save
 for epoch in range(2, 10_000):
     atomic_save({"epoch": epoch, "weights": torch.rand(2_000_000)}, Path(sys.argv[1]))
 """
+
+
+def test_a_profiles_per_model_settings_apply_to_that_model_only_and_yield_to_overrides():
+    from lib.profiles import get_profile
+    cpu = get_profile("cpu")
+    nano = profile_params("cpu", **{"model.name": "yolo-nano"})
+    dense = profile_params("cpu", **{"model.name": "yolov3"})
+    assert nano.train.epochs == cpu.per_model["yolo-nano"]["train.epochs"] != dense.train.epochs
+    assert dense.train.epochs == cpu.overrides["train.epochs"]
+    assert profile_params("cpu", **{"model.name": "yolo-nano", "train.epochs": 3}).train.epochs == 3
+    assert nano.model.zero_init_residual and not profile_params("paper", **{"data.data_root": "."}).model.zero_init_residual
