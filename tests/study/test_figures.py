@@ -28,3 +28,17 @@ def test_per_layer_sparsity_and_curves_draw_one_line_per_run():
     fig = figures.training_curves(runs)
     assert [len(ax.get_lines()) for ax in fig.axes[:2]] == [1, 1]
     assert list(fig.axes[0].get_lines()[0].get_ydata()) == pytest.approx([0.1, 0.2, 0.3])
+
+
+def test_a_detection_far_outside_its_image_is_drawn_at_the_edge_and_the_figure_renders(tmp_path):
+    """An untrained model can predict a box 1e20 pixels wide: it is drawn clipped to the
+    image, so the figure keeps its size and saves."""
+    import torch
+    sample = {"images": [torch.rand(3, 64, 64)], "classes": ["circle"],
+              "predictions": [{"boxes": torch.tensor([[10.0, 5.0, 1e20, 3e20]]), "labels": torch.tensor([0])}],
+              "targets": [{"boxes": torch.tensor([[8.0, 8.0, 30.0, 30.0]])}],
+              "result": {"model": "YOLO Nano", "training": "Default", "dataset": "builtin"}}
+    fig = figures.detection_grid([sample])
+    fig.savefig(tmp_path / "grid.png", bbox_inches="tight")
+    red = [p for p in fig.axes[0].patches if p.get_edgecolor()[:3] == (1.0, 0.0, 0.0)][0]
+    assert (red.get_x(), red.get_y(), red.get_width(), red.get_height()) == (10.0, 5.0, 54.0, 59.0)
