@@ -4,6 +4,7 @@
     python -m lib.study --profile smoke --root /tmp/book-copy
     python -m lib.study --profile paper --dataset voc=~/data/VOCdevkit --dataset exdark=~/data/ExDark --seeds 3
     python -m lib.study --profile cpu --only 00_architectures 01_baseline
+    python -m lib.study --profile cpu --seeds 3 --seed-rows nano-kd-79@builtin   # + its teacher and plain student
 
 Executed notebooks go to <root>/book/runs/<chapter>/, results to <root>/runs/study/
 (lib.paths). Exits non-zero, after running everything it can, if any run failed.
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", action="append", metavar="NAME[=DATA_ROOT]",
                         help="a dataset to run on (repeatable; default: the profile's built-in light and dark sets)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per row (the paper: 3)")
+    parser.add_argument("--seed-rows", nargs="+", default=(), metavar="ROW[@DATASET]",
+                        help="only these rows (and the rows they read) run --seeds seeds; the others one")
     parser.add_argument("--only", nargs="+", default=(), metavar="CHAPTER", help="run only these chapters")
     parser.add_argument("--jobs", type=int, default=1,
                         help="notebooks executed at once, each with cpu_count / jobs threads (make book: 2)")
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         parser.error(f"--jobs: expected a positive number of notebooks at once, got {args.jobs}")
     try:
-        runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only))
+        runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only), tuple(args.seed_rows))
     except ValueError as err:
         parser.error(str(err))
     started, results = time.monotonic(), args.root / STUDY_RESULTS

@@ -12,9 +12,11 @@ from .runner import Run
 
 
 def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seeds: int = 1,
-               only: tuple[str, ...] = ()) -> list[Run]:
+               only: tuple[str, ...] = (), seed_rows: tuple[str, ...] = ()) -> list[Run]:
     """Every run of the study. ``datasets``: name -> data root (default: the profile's,
-    built in); ``only``: keep the runs of these chapters (and what they need)."""
+    built in); ``only``: keep the runs of these chapters (and what they need);
+    ``seed_rows``: only these rows (and the rows they read) run ``seeds`` seeds, every
+    other row one. An entry is a row id (on every dataset) or ``ROW@DATASET``."""
     definition = get_profile(profile)
     if not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds: expected a positive integer, got {seeds!r}")
@@ -23,11 +25,13 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     if unknown:
         raise ValueError(f"dataset: unknown {sorted(unknown)}; expected some of {sorted(PAPER_DATASET)}")
     architectures = Run("00_architectures", {"img_size": 416}, (), "The detectors at the paper's scale")
+    seeded = seeded_rows(seed_rows, datasets)
     training = []
     for dataset, root in datasets.items():
         for seed in range(seeds):
             common = {"profile": profile, "dataset": dataset, "data_root": root, "seed": seed}
-            training += dataset_runs(common, definition.fingerprint())
+            rows = None if seed == 0 or not seed_rows else seeded[dataset]
+            training += dataset_runs(common, definition.fingerprint(), rows)
     results = Run("06_results", {"profile": profile}, (architectures, *training), "Results")
     runs = [architectures, *training, results]
     if only:
@@ -38,11 +42,26 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     return runs
 
 
-def dataset_runs(common: dict, profile_fingerprint: str) -> list[Run]:
-    """The runs of one dataset and seed, one per row, each depending on the runs of
-    the rows it reads (the dense YOLOv3 for LTH's round 0 and the teacher; a plain
-    student beside its distilled self). A run's key covers its row's definition and
-    the profile's, which its parameters name but do not spell out."""
+def seeded_rows(entries: tuple[str, ...], datasets: dict) -> dict[str, set[str]]:
+    """``ROW`` or ``ROW@DATASET`` entries as dataset -> row ids, checked by name."""
+    chosen: dict[str, set[str]] = {dataset: set() for dataset in datasets}
+    for entry in entries:
+        row, _, dataset = entry.partition("@")
+        if row not in ROW:
+            raise ValueError(f"seed rows: unknown row {row!r} in {entry!r}; expected one of {list(ROW)}")
+        if dataset and dataset not in datasets:
+            raise ValueError(f"seed rows: {entry!r} names dataset {dataset!r}, not one of the study's {list(datasets)}")
+        for name in [dataset] if dataset else datasets:
+            chosen[name].add(row)
+    return chosen
+
+
+def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None = None) -> list[Run]:
+    """The runs of one dataset and seed, one per row (of ``rows`` if given, with the
+    rows they read), each depending on the runs of the rows it reads (the dense YOLOv3
+    for LTH's round 0 and the teacher; a plain student beside its distilled self). A
+    run's key covers its row's definition and the profile's, which its parameters name
+    but do not spell out."""
     runs: dict[str, Run] = {}
 
     def run_of(row: Row) -> Run:
@@ -53,4 +72,8 @@ def dataset_runs(common: dict, profile_fingerprint: str) -> list[Run]:
             runs[row.id] = Run(row.chapter, {**common, "row": row.id}, depends, title, fingerprint)
         return runs[row.id]
 
-    return [run_of(row) for row in rows_of(common["dataset"])]
+    table = rows_of(common["dataset"])
+    for row in table:
+        if rows is None or row.id in rows:
+            run_of(row)
+    return [runs[row.id] for row in table if row.id in runs]

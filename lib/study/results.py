@@ -63,6 +63,28 @@ def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def distillation_against_seeds(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Each distilled row of ``dataset`` with at least two seeds, beside its plain
+    student (the row's second input): mAP@0.5 mean ± std and n of both, the difference
+    of the means, and whether it exceeds the seed-to-seed spread (the sum of the two
+    sample standard deviations)."""
+    subset = runs[runs["dataset"] == dataset]
+    out = []
+    for row in dict.fromkeys(subset["row"]):
+        spec = ROW.get(row)
+        if spec is None or len(spec.inputs) < 2:
+            continue
+        mine, plain = subset[subset["row"] == row]["map50"], subset[subset["row"] == spec.inputs[1]]["map50"]
+        if len(mine) < 2 or len(plain) < 2:
+            continue
+        delta, spread = mine.mean() - plain.mean(), mine.std(ddof=1) + plain.std(ddof=1)
+        out.append({"student": spec.model, "training": spec.training, "n": len(mine), "mAP@0.5": _mean_std(mine, 3),
+                    "plain student (n)": f"{_mean_std(plain, 3)} ({len(plain)})", "difference": round(delta, 3),
+                    "spread": round(spread, 3), "beyond the spread": bool(abs(delta) > spread)})
+    return pd.DataFrame(out, columns=["student", "training", "n", "mAP@0.5", "plain student (n)", "difference",
+                                      "spread", "beyond the spread"])
+
+
 def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Each row's mean mAP@0.5, params, MACs and storage as % of the dense YOLOv3's,
     beside the same percentages from the paper's table for the matching dataset, with

@@ -35,6 +35,16 @@ def test_lth_starts_from_the_dense_run_and_students_read_teacher_and_plain_stude
 def test_seeds_datasets_and_only_select_runs():
     two = study_runs("smoke", {"builtin": None}, seeds=2)
     assert sorted({r.parameters.get("seed") for r in two[1:-1]}) == [0, 1] and len(two) == 2 + 2 * 17
+    some = study_runs("smoke", seeds=3, seed_rows=("nano-kd-79@builtin", "yolov3-tiny"))
+    by_seed = {seed: sorted((r.parameters["dataset"], r.parameters["row"]) for r in some[1:-1]
+                            if r.parameters["seed"] == seed) for seed in (0, 1, 2)}
+    assert len(by_seed[0]) == 2 * 17 - 1 and by_seed[1] == by_seed[2] == [
+        ("builtin", "nano-kd-79"), ("builtin", "nano-leaky"), ("builtin", "yolov3"), ("builtin", "yolov3-tiny"),
+        ("builtin-dark", "yolov3-tiny")]  # the row, what it reads, and a row on every dataset
+    with pytest.raises(ValueError, match="seed rows: unknown row 'nano-kd-80'"):
+        study_runs("smoke", seeds=3, seed_rows=("nano-kd-80",))
+    with pytest.raises(ValueError, match="names dataset 'voc', not one of"):
+        study_runs("smoke", seeds=3, seed_rows=("yolov3@voc",))
     exdark = study_runs("paper", {"exdark": "/data/ExDark"})
     assert any(labels(r) == "YOLO Nano (leaky), KD fts 61, 91" for r in exdark)
     assert all(r.parameters["data_root"] == "/data/ExDark" for r in exdark[1:-1])

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from lib.paper import paper_table
-from lib.study.results import (coco_table, dense_maps, near_zero_rows, pareto_front, relative_table, runs_frame,
-                               summary_table)
+from lib.study.results import (coco_table, dense_maps, distillation_against_seeds, near_zero_rows, pareto_front,
+                               relative_table, runs_frame, summary_table)
 from lib.study.rows import ROW
 
 
@@ -65,3 +65,16 @@ def test_rows_near_zero_are_listed_with_the_reason_their_curve_gives():
     assert table["training"].tolist() == ["Default", "LTH Local"]
     assert table["reason"][0].startswith("still improving when training stopped (best validation epoch 5 of 5)")
     assert table["reason"][1] == "validation mAP peaked at epoch 2 of 5 and did not recover"
+
+
+def test_a_distillation_effect_is_weighed_against_the_seed_to_seed_spread():
+    plain = [result("nano-leaky", s, m, 50) for s, m in ((0, 0.40), (1, 0.44), (2, 0.42))]
+    kd = [result("nano-kd-79", s, m, 50) for s, m in ((0, 0.50), (1, 0.52), (2, 0.54))]
+    gan = [result("nano-kd-gan", s, m, 50) for s, m in ((0, 0.30), (1, 0.50), (2, 0.46))]
+    alone = [result("mobile-kd-91", 0, 0.3, 60)]  # one seed: no spread to weigh against
+    table = distillation_against_seeds(runs_frame(plain + kd + gan + alone), "builtin")
+    assert table["training"].tolist() == ["KD fts 79", "KD GAN"]
+    assert table["difference"].tolist() == pytest.approx([0.1, 0.0], abs=1e-9)
+    assert table["spread"].tolist() == pytest.approx([0.04, 0.106 + 0.02], abs=1e-3)
+    assert table["beyond the spread"].tolist() == [True, False]
+    assert table["plain student (n)"].iloc[0] == "0.420 ± 0.020 (3)"
