@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
-from torchvision.ops import batched_nms, box_iou
+from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image
 
 RECALL_POINTS = np.linspace(0, 1, 101)
 COCO_THRESHOLDS = tuple(np.round(np.arange(0.5, 0.951, 0.05), 2).tolist())
@@ -57,7 +57,7 @@ def postprocess(decoded: Tensor, conf: float = 0.001, iou: float = 0.6, max_det:
         keep = batched_nms(boxes.float(), score.float(), cls, iou)[:max_det]
         kept = merge_boxes(boxes, score, cls, keep, iou) if rules.merge_nms else boxes[keep]
         if rules.clip:
-            kept = kept.clamp(min=0).minimum(kept.new_tensor([size[1], size[0], size[1], size[0]]))
+            kept = clip_boxes_to_image(kept, size)
         out.append({"boxes": kept, "scores": score[keep], "labels": cls[keep]})
     return out
 

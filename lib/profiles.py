@@ -74,9 +74,10 @@ PROFILES: dict[str, Profile] = {
         "train.warmup": "burn-in", "train.warmup_epochs": 1.0, "train.warmup_min_iters": 0,
     }, rewind_epoch=1, per_model={
         # The depthwise students (book: cpu profile appendix): with their residual branches
-        # starting at 0 they learn, but slowly at the dense lr; at lr 0.01, 20 epochs and
-        # batches of 8 (28-30% more images/s than 4) Nano reached test mAP@0.5 0.52 and
-        # Mobile 0.58, against 0.34 and 0.13-ish at lr 0.002 with 20 and 10 epochs.
+        # starting at 0 they learn, but slowly at the dense settings (Nano: test mAP@0.5
+        # 0.138 in 10 epochs, 0.344 in 20, batch 4, lr 0.002). At lr 0.01 and batches of 8
+        # (28-30% more images/s than 4) Nano reached 0.525 in 20 epochs; Mobile 0.387 in
+        # 12 (0.583 in 20, which the hour's budget cannot pay for its slow steps).
         "yolo-nano": STUDENT, "yolov3-mobile": {**STUDENT, "train.epochs": MOBILE_EPOCHS},
     }),
     "cpu-long": Profile({

@@ -17,12 +17,11 @@ import time
 import torch
 
 from ..evaluate import average_precision, predict
-from ..models import build
 from ..profiles import profile_params
 from ..train.loss import YoloLoss
 from ..train.optim import make_optimizer
 from ..train.distributed import World
-from ..train.run import make_loader, open_data
+from ..train.run import build_model, make_loader, open_data
 
 MODELS = (("yolov3", None), ("yolov3-tiny", None), ("yolo-nano", None), ("yolov3-mobile", None),
           ("yolo-nano", "leaky"), ("yolov3-mobile", "leaky"))
@@ -41,7 +40,7 @@ def measure(profile: str, name: str, activation: str | None, n_batches: int) -> 
     params = profile_params(profile, **{"model.name": name, "model.activation": activation})
     data, world = open_data(params), World(0, 1, torch.device("cpu"))
     train_loader = make_loader(data["train"], params, world, True, 0)
-    model = build(name, len(data["train"].classes), params.model.width, activation)
+    model = build_model(params, data["train"])
     loss_fn, optimizer = YoloLoss(model, params.train), make_optimizer(model, params.train, params.train.lr(name))
 
     def train_step(batch):

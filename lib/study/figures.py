@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import NullFormatter
+from torchvision.ops import clip_boxes_to_image
 
 from .results import pareto_front, row_means
 
@@ -92,10 +92,9 @@ def detection_grid(samples: list[dict]) -> plt.Figure:
             ax.imshow(image.permute(1, 2, 0).numpy())
             for box in target["boxes"].tolist():
                 ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="white", ls="--", lw=1))
-            height, width = image.shape[-2:]
             # drawn within the image: an untrained model's box can reach 1e20 pixels, and a
             # label there would stretch the figure past what the renderer can allocate
-            boxes = pred["boxes"].clamp(min=0).minimum(torch.tensor([width, height, width, height]))
+            boxes = clip_boxes_to_image(pred["boxes"], tuple(image.shape[-2:]))
             for box, label in zip(boxes.tolist(), pred["labels"].tolist()):
                 ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="red", lw=1.2))
                 ax.text(box[0], box[1], sample["classes"][label], color="red", fontsize=6, va="bottom", clip_on=True)

@@ -51,7 +51,7 @@ def make_optimizer(model: nn.Module, params: TrainParams, lr0: float) -> torch.o
     groups = [{"params": other, "weight_decay": 0.0}, {"params": decayed, "weight_decay": params.weight_decay},
               {"params": biases, "weight_decay": 0.0}]
     # fused: one kernel over all tensors instead of a loop per tensor, the same update
-    # (Adam's step took 7.2 ms fused against 23.5 ms per tensor on YOLOv3 at cpu, 1 thread)
+    # (Adam's step on YOLOv3 at width 0.25, 1 thread: 3.5 ms fused against 12.9 ms per tensor)
     if params.optimizer == "adam":
         return torch.optim.Adam(groups, lr=lr0, betas=(params.momentum, 0.999), fused=True)
     return torch.optim.SGD(groups, lr=lr0, momentum=params.momentum, nesterov=True, fused=True)

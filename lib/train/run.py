@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from ..data import DetectionDataset, DetectionIndex, collate, multiscale_sizes, open_split
 from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
-from ..models import build
+from ..models import Detector, build
 from ..models.anchors import kmeans_anchors
 from ..models.io import read_file
 from ..params import RunParams, validate
@@ -56,6 +56,14 @@ def dataset_anchors(params: RunParams, train: DetectionIndex):
         return None
     wh = [(r.boxes[:, 2:] - r.boxes[:, :2]) * params.data.img_size / max(r.width, r.height) for r in train.records]
     return kmeans_anchors(np.concatenate(wh), 6 if params.model.name == "yolov3-tiny" else 9)
+
+
+def build_model(params: RunParams, train: DetectionIndex) -> Detector:
+    """The run's freshly initialised detector: its model parameters, the training
+    split's classes and, where the dataset calls for them, its k-means anchors."""
+    m = params.model
+    return build(m.name, len(train.classes), m.width, m.activation, dataset_anchors(params, train),
+                 m.zero_init_residual)
 
 
 def make_loader(index: DetectionIndex, params: RunParams, world: World, train: bool, workers: int) -> DataLoader:
@@ -111,9 +119,7 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         data = open_data(params)  # every split validated before any model is built
         classes = data["train"].classes
         seed_everything(params.train.seed)
-        m = params.model
-        model = build(m.name, len(classes), m.width, m.activation, dataset_anchors(params, data["train"]),
-                      m.zero_init_residual).to(world.device)
+        model = build_model(params, data["train"]).to(world.device)
         val_loader = make_loader(data["val"], params, world, False, workers)
         loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,
                     loss_fn=YoloLoss(model, params.train),
