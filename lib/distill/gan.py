@@ -20,11 +20,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..models import Detector
+from ..models.blocks import scale_channels
 from ..train import Context
 from ..train.optim import lr_factor
 from .teacher import TeacherCallback
 
-WIDTHS = (256, 512, 256, 128, 64)
+WIDTHS = (256, 512, 256, 128, 64)   # the 1x1 convs at width 1.0
+HIDDEN = (1024, 128)                  # the fully connected layers at width 1.0
 
 
 @dataclass(frozen=True)
@@ -37,14 +39,19 @@ class GANParams:
     swap: float = 0.05
 
 
-def discriminator(channels: int) -> nn.Sequential:
-    """5 x (1x1 conv, BN, LeakyReLU) C->256->512->256->128->64, 7x7 pool, FC 3136->1024->128->1."""
+def discriminator(channels: int, width: float = 1.0) -> nn.Sequential:
+    """5 x (1x1 conv, BN, LeakyReLU) C->256->512->256->128->64, 7x7 pool, FC 3136->1024->128->1
+    at width 1.0; at other widths every layer is scaled like the detectors' (a multiple of 8)."""
     layers, c = [], channels
-    for width in WIDTHS:
-        layers += [nn.Conv2d(c, width, 1), nn.BatchNorm2d(width), nn.LeakyReLU(0.1)]
-        c = width
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(7), nn.Flatten(), nn.Linear(64 * 49, 1024), nn.LeakyReLU(0.1),
-                         nn.Linear(1024, 128), nn.LeakyReLU(0.1), nn.Linear(128, 1))
+    for w in WIDTHS:
+        layers += [nn.Conv2d(c, scale_channels(w, width), 1), nn.BatchNorm2d(scale_channels(w, width)), nn.LeakyReLU(0.1)]
+        c = scale_channels(w, width)
+    layers += [nn.AdaptiveAvgPool2d(7), nn.Flatten()]
+    c *= 49
+    for h in HIDDEN:
+        layers += [nn.Linear(c, scale_channels(h, width)), nn.LeakyReLU(0.1)]
+        c = scale_channels(h, width)
+    return nn.Sequential(*layers, nn.Linear(c, 1))
 
 
 class GANKD(TeacherCallback):
@@ -61,7 +68,10 @@ class GANKD(TeacherCallback):
     def on_fit_start(self, ctx: Context) -> None:
         super().on_fit_start(ctx)
         channels = [conv.out_channels for conv in ctx.model.output_convs()]
-        self.discriminators = nn.ModuleList(discriminator(c) for c in channels).to(ctx.device)
+        # as wide as the student (a width-0.25 student against width-1.0 discriminators spent
+        # 5.6x a plain step on them); the paper's at width 1.0
+        width = ctx.params.model.width
+        self.discriminators = nn.ModuleList(discriminator(c, width) for c in channels).to(ctx.device)
         self.optimizer = torch.optim.SGD(self.discriminators.parameters(), lr=self.gan.lr,
                                          momentum=ctx.params.train.momentum, nesterov=True)
 

@@ -101,10 +101,12 @@ def rewind_point(profile: str, rewind_epoch: int | None) -> int:
 
 
 def method_params(method: type, row: str, profile: str, **given):
-    """The method's params dataclass for ``row``: the row's settings with the given
-    ones on top (None keeps the row's, or the method's default); a rewind epoch not
-    given is the profile's. List literals (papermill's YAML) become tuples."""
-    settings = {**get_row(row).settings, **{k: v for k, v in given.items() if v is not None}}
+    """The method's params dataclass for ``row``: the profile's settings for the method,
+    the row's on top, then the given ones (None keeps the row's, the profile's, or the
+    method's default); a rewind epoch not given is the profile's. List literals
+    (papermill's YAML) become tuples."""
+    settings = {**get_profile(profile).method_settings.get(method.__name__, {}), **get_row(row).settings,
+                **{k: v for k, v in given.items() if v is not None}}
     names = {f.name: f for f in fields(method)}
     unknown = set(settings) - set(names)
     if unknown:

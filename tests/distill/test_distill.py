@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from lib.distill import GANParams, KDParams, run_kd
-from lib.distill.gan import GANKD
+from lib.distill.gan import GANKD, discriminator
 from lib.distill.hints import HintKD, bounded_box_term, feature_shapes, hint_layer, hint_pairs
 from lib.models.head import split_map
 from lib.train.loss import flatten_targets
@@ -40,6 +40,16 @@ def test_a_pair_of_different_resolutions_is_named(teachers):
         feature_shapes(teachers[1.0], student, [("36", "conv5")], 416)
     with pytest.raises(ValueError, match=r"kd.hints: teacher layers \[50\]"):
         hint_pairs(student, (50,))
+
+
+def test_discriminators_are_the_papers_at_width_1_and_scale_like_the_detectors():
+    def layers(d):
+        return [(m.in_features, m.out_features) if isinstance(m, torch.nn.Linear) else (m.in_channels, m.out_channels)
+                for m in d if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    assert layers(discriminator(75)) == [(75, 256), (256, 512), (512, 256), (256, 128), (128, 64),
+                                         (3136, 1024), (1024, 128), (128, 1)]
+    assert layers(discriminator(24, 0.25)) == [(24, 64), (64, 128), (128, 64), (64, 32), (32, 16),
+                                               (784, 256), (256, 32), (32, 1)]
 
 
 def test_gan_losses_scale_by_batch_over_nominal(context):

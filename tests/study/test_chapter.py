@@ -50,6 +50,10 @@ def test_method_settings_come_from_the_row_and_the_profile_unless_given():
     cs = chapter.method_params(CSParams, "yolov3-cs-3", "paper")
     assert (cs.rounds, cs.round_epochs, cs.rewind_epoch) == (3, None, 10)  # round epochs: the method's (E // rounds)
     assert chapter.method_params(GANParams, "nano-kd-gan", "cpu", swap=0.1, lr=None).swap == 0.1
+    # the profile's setting for the method, under the row's and the given ones
+    weight = lambda row, profile, **given: chapter.method_params(GANParams, row, profile, **given).detection_weight  # noqa: E731
+    assert (weight("nano-kd-gan", "paper"), weight("nano-kd-gan", "cpu")) == (0.05, 1.0)
+    assert (weight("nano-kd-gan-paper-weight", "cpu"), weight("nano-kd-gan", "cpu", detection_weight=0.5)) == (0.05, 0.5)
 
 
 def test_a_ticket_reuses_the_dense_run_and_records_its_footprint(tmp_path, monkeypatch):
