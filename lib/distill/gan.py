@@ -4,7 +4,8 @@ One discriminator per scale tells the teacher's raw output maps (real) from the
 student's (fake). For the first 2/3 of the epochs the student is also a generator:
 its loss gains the adversarial term (its maps judged real; gradients reach the
 student, unlike the authors' script, which detached them) and the detection loss
-is scaled by 0.05. The last 1/3 trains a plain detector. Labels are smoothed
+is weighted by ``detection_weight`` (the paper's 0.05; the Adam profiles set 1.0,
+``lib.profiles``). The last 1/3 trains a plain detector. Labels are smoothed
 (real U(0.7, 1), fake U(0, 0.3)) and swapped 5% of the time. As in the authors'
 my_kd_gan.py, both adversarial losses are scaled by batch / nominal batch like the
 detection loss, and the discriminators step once per accumulation group with SGD
@@ -32,7 +33,7 @@ HIDDEN = (1024, 128)                  # the fully connected layers at width 1.0
 @dataclass(frozen=True)
 class GANParams:
     adversarial_fraction: float = 2 / 3
-    detection_weight: float = 0.05   # on the detection loss during the adversarial phase
+    detection_weight: float = 0.05   # on the detection loss during the adversarial phase (the paper's)
     lr: float = 0.01                 # the discriminators' SGD
     real: tuple[float, float] = (0.7, 1.0)
     fake: tuple[float, float] = (0.0, 0.3)
