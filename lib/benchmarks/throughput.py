@@ -90,16 +90,17 @@ def compare(args) -> dict[str, list[float]]:
             runs[checkout].append(run_in(checkout, args))
     median = {c: {label: [statistics.median(r[label][k] for r in tables) for k in range(3)] for label in tables[0]}
               for c, tables in runs.items()}
+    labels = [label for label in median[here] if label in median[other]]  # models both checkouts measure
     print(f"{args.repeats} interleaved runs each; medians in images/s, then this checkout / {other}")
     print(f"{'model':<24} {'train before':>13} {'train now':>10} {'ratio':>6} {'eval before':>12} {'eval now':>9} {'ratio':>6}")
     ratios = {}
-    for label in median[here]:
-        (_, t0, e0), (_, t1, e1) = median[other].get(label, [float("nan")] * 3), median[here][label]
+    for label in labels:
+        (_, t0, e0), (_, t1, e1) = median[other][label], median[here][label]
         ratios[label] = [t1 / t0, e1 / e0]
         print(f"{label:<24} {t0:>13.1f} {t1:>10.1f} {t1 / t0:>6.2f} {e0:>12.1f} {e1:>9.1f} {e1 / e0:>6.2f}")
-    # one image of every model trained: the time it takes before over the time now
-    study = sum(1 / median[other][label][1] for label in median[here]) / sum(1 / median[here][label][1] for label in median[here])
-    print(f"{'all models (one image each)':<24} train ratio {study:.2f}")
+    # one image of every model trained: the time it took before over the time it takes now
+    seconds = {c: sum(1 / median[c][label][1] for label in labels) for c in (other, here)}
+    print(f"{'all models (one image each)':<24} train ratio {seconds[other] / seconds[here]:.2f}")
     return ratios
 
 

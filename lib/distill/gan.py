@@ -44,14 +44,14 @@ def discriminator(channels: int, width: float = 1.0) -> nn.Sequential:
     """5 x (1x1 conv, BN, LeakyReLU) C->256->512->256->128->64, 7x7 pool, FC 3136->1024->128->1
     at width 1.0; at other widths every layer is scaled like the detectors' (a multiple of 8)."""
     layers, c = [], channels
-    for w in WIDTHS:
-        layers += [nn.Conv2d(c, scale_channels(w, width), 1), nn.BatchNorm2d(scale_channels(w, width)), nn.LeakyReLU(0.1)]
-        c = scale_channels(w, width)
+    for out in (scale_channels(w, width) for w in WIDTHS):
+        layers += [nn.Conv2d(c, out, 1), nn.BatchNorm2d(out), nn.LeakyReLU(0.1)]
+        c = out
     layers += [nn.AdaptiveAvgPool2d(7), nn.Flatten()]
     c *= 49
-    for h in HIDDEN:
-        layers += [nn.Linear(c, scale_channels(h, width)), nn.LeakyReLU(0.1)]
-        c = scale_channels(h, width)
+    for out in (scale_channels(h, width) for h in HIDDEN):
+        layers += [nn.Linear(c, out), nn.LeakyReLU(0.1)]
+        c = out
     return nn.Sequential(*layers, nn.Linear(c, 1))
 
 

@@ -22,8 +22,8 @@ from .figures import cs_search, detection_grid, layer_sparsity, map_vs_cost, tra
 from .footprints import architecture_findings, paper_scale_table
 from .inference import best_model, map_under_rules, rules_table, sample_detections
 from .results import (architecture_table, coco_table, dense_maps, distillation_against_seeds, first_seed,
-                      in_detection_grid, is_dense, load_results, near_zero_rows, pruned, relative_table, runs_frame, searched, summary_table,
-                      table_caption)
+                      in_detection_grid, is_dense, load_results, near_zero_rows, pruned, relative_table, runs_frame,
+                      searched, summary_table, table_caption)
 from .rows import get_row
 
 # The notebooks' whole vocabulary: defined here, or the results tables, figures and
