@@ -1,5 +1,8 @@
 # make test   install if needed, run the tests
 # make book   install if needed, run the study (PROFILE=cpu, JOBS=2, SEEDS=1, SEED_ROWS= by default), build the HTML book
+#             EXECUTOR=submitit: each run a submitit job (Slurm where srun is present), with the profile's resources
+# make check-slurm  install Debian's slurm-wlm and munge, start a one-node cluster here, submit the smoke
+#             study through it and compare its results with a local run's (not part of make test)
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -11,8 +14,10 @@ JOBS    ?= 2
 SEEDS   ?= 1
 # rows that run SEEDS seeds (ROW or ROW@DATASET, with the rows they read); empty: every row
 SEED_ROWS ?=
+# local: notebooks on this machine, JOBS at once; submitit: a job per run
+EXECUTOR ?= local
 
-.PHONY: install test book clean
+.PHONY: install test book check-slurm clean
 
 install: $(STAMP)
 
@@ -28,9 +33,12 @@ test: $(STAMP)
 
 book: $(STAMP)
 	@start=$$(date +%s); \
-	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) --seeds $(SEEDS) $(if $(SEED_ROWS),--seed-rows $(SEED_ROWS)) && \
+	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) --executor $(EXECUTOR) --seeds $(SEEDS) $(if $(SEED_ROWS),--seed-rows $(SEED_ROWS)) && \
 	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/_toc.yml . && \
 	echo "make book ($(PROFILE)): $$(( $$(date +%s) - start )) s; the book is _build/html/index.html"
+
+check-slurm: $(STAMP)
+	PY=$(PY) .ci/check-slurm
 
 clean:
 	rm -rf book/_build

@@ -24,6 +24,7 @@ SNAPSHOT = "rewind.pt"    # the weights after epoch k, which LTH and CS rewind t
 TRAIN_RUNS = Path("runs") / "train"     # training folders, under the working folder
 STUDY_RESULTS = Path("runs") / "study"  # the study's result JSONs
 BOOK_PAGES = Path("book") / "runs"      # the study's executed notebooks, one folder per chapter
+CLUSTER_JOBS = Path("runs") / "jobs"    # submitit's job files and logs, one folder per job
 
 
 def run_dir(root: str | Path | None, params: RunParams, method: str = "train", settings: dict | None = None) -> Path:

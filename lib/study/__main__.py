@@ -5,9 +5,12 @@
     python -m lib.study --profile paper --dataset voc=~/data/VOCdevkit --dataset exdark=~/data/ExDark --seeds 3
     python -m lib.study --profile cpu --only 00_architectures 01_baseline
     python -m lib.study --profile cpu --seeds 3 --seed-rows nano-kd-79@builtin   # + its teacher and plain student
+    python -m lib.study --profile paper --executor submitit --partition gpu --dataset voc=~/data   # Slurm
 
 Executed notebooks go to <root>/book/runs/<chapter>/, results to <root>/runs/study/
-(lib.paths). Exits non-zero, after running everything it can, if any run failed.
+(lib.paths). With --executor submitit each run is a job (Slurm where srun is present,
+local processes otherwise; job logs in <root>/runs/jobs/), with the profile's
+resources (lib.study.resources) unless given here. Exits non-zero, after running everything it can, if any run failed.
 """
 from __future__ import annotations
 
@@ -16,9 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from ..paths import BOOK_PAGES, STUDY_RESULTS
+from ..paths import BOOK_PAGES, CLUSTER_JOBS, STUDY_RESULTS
 from ..profiles import PROFILES
+from .executors import EXECUTORS, make_backend
 from .grid import study_runs
+from .resources import resources_for
 from .runner import StudyLocked, execute, remove_stale_pages, study_lock
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,21 +42,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1,
                         help="notebooks executed at once, each with cpu_count / jobs threads (make book: 2)")
     parser.add_argument("--root", type=Path, default=REPO, help="the book tree to write into (default: this repo)")
+    parser.add_argument("--executor", default="local", choices=EXECUTORS,
+                        help="local: kernels on this machine (--jobs at once); submitit: a job per run")
+    cluster = parser.add_argument_group("submitit jobs (default: the profile's, lib.study.resources)")
+    cluster.add_argument("--cluster", choices=("slurm", "local"), help="default: Slurm where srun is present")
+    cluster.add_argument("--gpus", type=int, help="GPUs per job")
+    cluster.add_argument("--cpus", type=int, help="CPUs per job, also its compute threads")
+    cluster.add_argument("--mem-gb", type=int, help="memory per job")
+    cluster.add_argument("--time-min", type=int, help="a job's time limit (a training past it is requeued)")
+    cluster.add_argument("--partition", help="Slurm partition")
+    cluster.add_argument("--parallelism", type=int, help="tasks of a job array (local: jobs) at once")
     args = parser.parse_args(argv)
     datasets = None
     if args.dataset:
         datasets = {name: (str(Path(root).expanduser()) if root else None)
                     for name, _, root in (d.partition("=") for d in args.dataset)}
-    if args.jobs < 1:
-        parser.error(f"--jobs: expected a positive number of notebooks at once, got {args.jobs}")
     try:
         runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only), tuple(args.seed_rows))
+        resources = resources_for(args.profile, gpus=args.gpus, cpus=args.cpus, mem_gb=args.mem_gb,
+                                  time_min=args.time_min, partition=args.partition, parallelism=args.parallelism)
+        backend = make_backend(args.executor, args.jobs, resources, args.root / CLUSTER_JOBS, args.cluster)
     except ValueError as err:
         parser.error(str(err))
     started, results = time.monotonic(), args.root / STUDY_RESULTS
     try:
         with study_lock(results):
-            report = execute(runs, REPO / "notebooks", args.root / BOOK_PAGES, results, cwd=args.root, jobs=args.jobs)
+            report = execute(runs, REPO / "notebooks", args.root / BOOK_PAGES, results, cwd=args.root,
+                             backend=backend)
     except StudyLocked as error:
         print(error, file=sys.stderr)
         return 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,51 +102,85 @@ def page_path(run: Run, output_dir: Path) -> Path:
     return page_file(output_dir, run.chapter, run.key)
 
 
+@dataclass(frozen=True)
+class Task:
+    """One run's notebook to execute: what a thread or a cluster job calls (picklable)."""
+    run: Run
+    template: Path               # notebooks/<chapter>.ipynb
+    output: Path                 # the executed notebook (``page_path``)
+    target: Path                 # the result JSON it must write (``result_path``)
+    inputs: tuple[Path, ...]     # its dependencies' result JSONs
+    cwd: Path | None = None      # the kernel's working folder (the study's root)
+
+    def __call__(self) -> None:
+        execute_one(self.run, self.template, self.output, self.target, list(self.inputs), self.cwd)
+
+
 def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir: Path, cwd: Path | None = None,
-            log=print, jobs: int = 1) -> Report:
-    """Execute what is not done yet, each run after its dependencies, up to ``jobs`` at
-    once (each kernel then gets its share of the CPU threads); executed notebooks go
-    under output_dir (``page_path``), where the book picks them up."""
+            log=print, jobs: int = 1, backend=None) -> Report:
+    """Execute what is not done yet, each run after its dependencies, through
+    ``backend`` (``lib.study.executors``; default: ``jobs`` local kernels at once, each
+    with its share of the CPU threads). Runs whose dependencies are settled are
+    submitted together (on a cluster, one job array): the study goes in dependency
+    waves. Executed notebooks go under output_dir (``page_path``), where the book
+    picks them up."""
+    from .executors import Threads
+
+    backend = backend or Threads(jobs)
     report, finished, broken = Report(), set(), {}   # broken: key -> the failed run's label
-    waiting, running = in_order(runs), {}
+    waiting, running = in_order(runs), {}            # running: handle -> (run, start time)
 
-    def start_what_can_start(pool) -> bool:
-        """Skip, block or launch the first waiting run whose dependencies are settled."""
-        for run in waiting:
-            if not all(d.key in finished or d.key in broken for d in run.depends):
-                continue
-            target, output = result_path(run, results_dir), page_path(run, output_dir)
-            failed_deps = [broken[d.key] for d in run.depends if d.key in broken]
-            if failed_deps:
-                report.blocked[run.label] = broken[run.key] = failed_deps[0]
-            elif target.exists() and output.exists():  # done: its result and its page
-                report.skipped.append(run.label)
-                finished.add(run.key)
-            elif len(running) == jobs:  # no free slot: it waits, in dependency order
-                continue
-            else:
-                log(f"running {run.label} {run.title}")
-                future = pool.submit(execute_one, run, Path(notebooks_dir) / f"{run.chapter}.ipynb", output, target,
-                                     [result_path(d, results_dir) for d in run.depends], cwd)
-                running[future] = (run, time.monotonic())
-            waiting.remove(run)
-            return True
-        return False
+    def task(run: Run) -> Task:
+        return Task(run, Path(notebooks_dir) / f"{run.chapter}.ipynb", page_path(run, output_dir),
+                    result_path(run, results_dir), tuple(result_path(d, results_dir) for d in run.depends), cwd)
 
-    with kernel_threads(jobs), ThreadPoolExecutor(jobs) as pool:
+    def settle() -> list[Run]:
+        """Skip the done and block the broken among the waiting runs whose dependencies
+        are settled (which may settle their dependants in turn); return those to launch,
+        as many as the backend has free slots for."""
+        launch, changed = [], True
+        while changed:
+            changed = False
+            for run in list(waiting):
+                if not all(d.key in finished or d.key in broken for d in run.depends):
+                    continue
+                failed_deps = [broken[d.key] for d in run.depends if d.key in broken]
+                if failed_deps:
+                    report.blocked[run.label] = broken[run.key] = failed_deps[0]
+                    changed = True
+                elif result_path(run, results_dir).exists() and page_path(run, output_dir).exists():
+                    report.skipped.append(run.label)  # done: its result and its page
+                    finished.add(run.key)
+                    changed = True
+                elif backend.slots is None or len(running) + len(launch) < backend.slots:
+                    launch.append(run)
+                else:
+                    continue  # no free slot: it waits, in dependency order
+                waiting.remove(run)
+        return launch
+
+    with backend:
         while waiting or running:
-            while start_what_can_start(pool):
-                pass
-            for future in wait(running, return_when=FIRST_COMPLETED).done:
-                run, started = running.pop(future)
-                err = future.exception()
-                if err is None:
+            launch = settle()
+            for run in launch:
+                log(f"running {run.label} {run.title}")
+            for run, handle in zip(launch, backend.submit([task(run) for run in launch], log) if launch else []):
+                running[handle] = (run, time.monotonic())
+            if not running:
+                if waiting:
+                    raise RuntimeError(f"no run can start: {[r.label for r in waiting]} wait on runs not in the study")
+                break
+            for handle in backend.wait(list(running)):
+                run, started = running.pop(handle)
+                reason = backend.failure(handle)
+                if reason is None:
                     report.executed.append(run.label)
                     finished.add(run.key)
                     log(f"  done {run.label} in {time.monotonic() - started:.0f} s")
                 else:  # a failed run must not stop the others
-                    report.failed[run.label] = f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', err)}"
+                    report.failed[run.label] = reason
                     broken[run.key] = run.label
+                    log(f"  FAILED {run.label}: {reason}")
     return report
 
 
@@ -163,25 +196,6 @@ def execute_one(run: Run, template: Path, output: Path, target: Path, inputs: li
     if not target.exists():
         raise RuntimeError(f"the notebook finished without writing {target}")
     finish_notebook(output, run.title)
-
-
-@contextmanager
-def kernel_threads(jobs: int):
-    """With several kernels at once, each gets cpu_count // jobs compute threads (the
-    kernels inherit OMP_NUM_THREADS), so they share the cores instead of fighting over
-    them. A run's numbers depend on its thread count: compare studies run with the same jobs."""
-    if jobs < 1:
-        raise ValueError(f"jobs: expected a positive number of notebooks at once, got {jobs}")
-    saved = os.environ.get("OMP_NUM_THREADS")
-    if jobs > 1:
-        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        else:
-            os.environ["OMP_NUM_THREADS"] = saved
 
 
 class StudyLocked(RuntimeError):

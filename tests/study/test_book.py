@@ -1,11 +1,15 @@
 import html
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lib.paper import paper_table
+from lib.study.compare import differences
 from lib.study.grid import study_runs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,17 +19,38 @@ def page_text(path: Path) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text())))
 
 
-def test_the_study_builds_into_a_book_with_warnings_as_errors(tmp_path):
-    book = tmp_path / "book"
+def smoke_study(root: Path, *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(root), *options],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
+
+
+@pytest.fixture(scope="module")
+def smoke_book(tmp_path_factory) -> Path:
+    """The smoke study run as make book runs it, in a copy of the book's tree."""
+    root = tmp_path_factory.mktemp("book")
+    book = root / "book"
     book.mkdir()
-    shutil.copy(ROOT / "_config.yml", tmp_path)
+    shutil.copy(ROOT / "_config.yml", root)
     for page in [ROOT / "book" / "_toc.yml", *(ROOT / "book").glob("*.md")]:
         shutil.copy(page, book)
-    study = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path),
-                            "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=1800)  # as make book
+    study = smoke_study(root, "--jobs", "2")
     assert study.returncode == 0, study.stdout + study.stderr
-    again = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path)],
-                           cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return root
+
+
+def test_the_study_through_submitit_local_jobs_gives_the_local_runners_results(smoke_book, tmp_path):
+    threads = max(1, (os.cpu_count() or 1) // 2)  # a local kernel's share with --jobs 2
+    study = smoke_study(tmp_path, "--executor", "submitit", "--cluster", "local", "--cpus", str(threads))
+    assert study.returncode == 0, study.stdout + study.stderr
+    assert "local job" in study.stdout and f"{len(study_runs('smoke'))} executed" in study.stdout
+    assert differences(smoke_book, tmp_path) == []  # the same run keys, the same values
+    again = smoke_study(tmp_path, "--executor", "submitit", "--cluster", "local")
+    assert "0 executed" in again.stdout and "local job" not in again.stdout  # resubmitted: nothing to run
+
+
+def test_the_study_builds_into_a_book_with_warnings_as_errors(smoke_book):
+    tmp_path, book = smoke_book, smoke_book / "book"
+    again = smoke_study(tmp_path)
     assert "0 executed" in again.stdout  # a finished study runs nothing the second time
     jb = Path(sys.executable).with_name("jupyter-book")
     build = subprocess.run([str(jb), "build", "-W", "--keep-going", "--toc", str(book / "_toc.yml"), str(tmp_path)],

@@ -1,0 +1,169 @@
+"""Where the study's runs execute: the runner (``runner.execute``) decides what runs
+when; a backend starts the runs it is given and says which have finished.
+
+- ``local``: notebooks in kernels on this machine, ``jobs`` at once (``make book``).
+- ``submitit``: each run a submitit job. Where Slurm is present (``srun``), the runs
+  that are ready together go as one job array, with the profile's resources
+  (``resources``); elsewhere submitit's local executor starts them as processes.
+  A job that reaches its time limit is requeued, and its training resumes from its
+  last epoch. Job files and logs: ``<root>/runs/jobs/``.
+
+A backend: ``slots`` (runs in flight at once; None: the cluster's own throttle),
+``submit(tasks, log) -> handles``, ``wait(handles) -> the finished ones`` and
+``failure(handle) -> None or a one-line reason``, used as a context manager.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import submitit
+
+from .resources import Resources
+from .runner import Task
+
+EXECUTORS = ("local", "submitit")
+
+
+class Threads:
+    """Each run a papermill kernel started from a thread of this process."""
+
+    def __init__(self, jobs: int):
+        if not isinstance(jobs, int) or jobs < 1:
+            raise ValueError(f"jobs: expected a positive number of notebooks at once, got {jobs}")
+        self.slots = jobs
+        self._stack = ExitStack()
+
+    def __enter__(self):
+        self._stack.enter_context(kernel_threads(self.slots))
+        self.pool = self._stack.enter_context(ThreadPoolExecutor(self.slots))
+        return self
+
+    def __exit__(self, *exc):
+        return self._stack.__exit__(*exc)
+
+    def submit(self, tasks: list[Task], log) -> list:
+        return [self.pool.submit(task) for task in tasks]
+
+    def wait(self, handles: list) -> list:
+        return list(wait(handles, return_when=FIRST_COMPLETED).done)
+
+    def failure(self, handle) -> str | None:
+        err = handle.exception()
+        return None if err is None else f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', err)}"
+
+
+@contextmanager
+def kernel_threads(jobs: int):
+    """With several kernels at once, each gets cpu_count // jobs compute threads (the
+    kernels inherit OMP_NUM_THREADS), so they share the cores instead of fighting over
+    them. A run's numbers depend on its thread count: compare studies run with the same jobs."""
+    saved = os.environ.get("OMP_NUM_THREADS")
+    if jobs > 1:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved
+
+
+class RunFailed(RuntimeError):
+    """A chapter's own error, raised from its job as one line (papermill's traceback stays in the notebook)."""
+
+
+class NotebookJob(submitit.helpers.Checkpointable):
+    """A run as a submitit job. Checkpointable: at its time limit (or on preemption)
+    submitit requeues it, and the notebook, run again, resumes its training from the
+    last epoch's checkpoint. ``threads``: the kernel's compute threads (the job's CPUs)."""
+
+    def __init__(self, task: Task, threads: int):
+        self.task, self.threads = task, threads
+
+    def __call__(self) -> None:
+        from papermill.exceptions import PapermillExecutionError
+
+        os.environ["OMP_NUM_THREADS"] = str(self.threads)  # the kernel papermill starts inherits it
+        try:
+            self.task()
+        except PapermillExecutionError as error:  # its last line names what the chapter refused
+            raise RunFailed(f"{error.ename}: {error.evalue}") from None
+
+
+class Submitit:
+    """Runs as submitit jobs: Slurm where ``srun`` is present (or ``cluster="slurm"``),
+    submitit's local executor otherwise (or ``cluster="local"``)."""
+
+    def __init__(self, folder: Path, resources: Resources, cluster: str | None = None, poll_s: float | None = None):
+        self.resources = resources
+        self.executor = submitit.AutoExecutor(folder=Path(folder) / "%j", cluster=cluster)
+        slurm = {"slurm_array_parallelism": resources.parallelism}
+        if resources.partition:
+            slurm["slurm_partition"] = resources.partition
+        self.executor.update_parameters(name="yolo-study", timeout_min=resources.time_min, mem_gb=resources.mem_gb,
+                                        cpus_per_task=resources.cpus, gpus_per_node=resources.gpus, nodes=1,
+                                        tasks_per_node=1, **slurm)
+        self.on_slurm = self.executor.cluster == "slurm"
+        # Slurm throttles an array itself; submitit's local executor starts every job at once.
+        self.slots = None if self.on_slurm else resources.parallelism
+        self.poll_s = poll_s if poll_s is not None else (5.0 if self.on_slurm else 0.5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, tasks: list[Task], log) -> list:
+        with self.executor.batch():  # one job array on Slurm
+            jobs = [self.executor.submit(NotebookJob(task, self.resources.cpus)) for task in tasks]
+        for task, job in zip(tasks, jobs):
+            log(f"  {task.run.label}: {self.executor.cluster} job {job.job_id}, log {job.paths.stderr}")
+        return jobs
+
+    def wait(self, handles: list) -> list:
+        while True:
+            done = [job for job in handles if self.ended(job)]
+            if done:
+                return done
+            time.sleep(self.poll_s)
+
+    def ended(self, job) -> bool:
+        """A job wrote its outcome, or left the queue without one (killed). Slurm is asked
+        through squeue, not sacct, which needs an accounting database."""
+        if job.paths.result_pickle.exists():
+            return True
+        if not self.on_slurm:
+            return job.done()
+        listed = subprocess.run(["squeue", "--noheader", "--array", "--format=%i"], capture_output=True, text=True)
+        return listed.returncode == 0 and job.job_id not in listed.stdout.split()
+
+    def failure(self, job) -> str | None:
+        where = f"job {job.job_id}, log {job.paths.stderr}"
+        if not job.paths.result_pickle.exists():
+            return f"the job ended without a result: killed, out of memory or past its time limit? ({where})"
+        err = job.exception()
+        return None if err is None else f"{last_error_line(str(err)) or type(err).__name__} ({where})"
+
+
+def last_error_line(trace: str) -> str:
+    """The raised exception's line of a job's traceback (submitit's message goes on with
+    the log paths), without RunFailed's own name."""
+    lines = [line for line in trace.splitlines() if re.match(r"[A-Za-z_][\w.]*: ", line)]
+    return re.sub(r"^[\w.]*RunFailed: ", "", lines[-1]) if lines else ""
+
+
+def make_backend(executor: str, jobs: int, resources: Resources, jobs_dir: Path, cluster: str | None = None):
+    """The backend named by ``--executor``."""
+    if executor == "local":
+        return Threads(jobs)
+    if executor == "submitit":
+        return Submitit(jobs_dir, resources, cluster)
+    raise ValueError(f"executor: expected one of {list(EXECUTORS)}, got {executor!r}")
