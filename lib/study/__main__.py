@@ -73,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        jobs = "; jobs already submitted go on (on Slurm, scancel stops them)" if args.executor == "submitit" else ""
         print(f"study interrupted after {time.monotonic() - started:.0f} s; the finished runs are kept in {results}: "
-              "run the same command to go on (finished runs are skipped, a training resumes from its last epoch)",
-              file=sys.stderr)
+              "run the same command to go on (finished runs are skipped, a training resumes from its last epoch)"
+              f"{jobs}", file=sys.stderr)
         return 130
     print(f"study ({args.profile}) took {time.monotonic() - started:.0f} s")
     if not args.only:  # a partial study leaves the other chapters' pages alone

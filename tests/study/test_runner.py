@@ -171,3 +171,6 @@ def test_ctrl_c_stops_a_study_with_one_line_that_says_how_to_go_on(tmp_path, mon
     assert len(err.splitlines()) == 1 and err.startswith("study interrupted after ")
     assert err.endswith("run the same command to go on (finished runs are skipped, a training resumes from its last "
                         "epoch)")
+    assert study_cli.main(["--profile", "smoke", "--root", str(tmp_path), "--only", "00_architectures",
+                           "--executor", "submitit", "--cluster", "local"]) == 130
+    assert capsys.readouterr().err.strip().endswith("; jobs already submitted go on (on Slurm, scancel stops them)")
