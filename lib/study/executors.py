@@ -130,25 +130,34 @@ class Submitit:
 
     def wait(self, handles: list) -> list:
         while True:
-            done = [job for job in handles if self.ended(job)]
+            queued = self.queued() if self.on_slurm else None
+            done = [job for job in handles if self.ended(job, queued)]
             if done:
                 return done
             time.sleep(self.poll_s)
 
-    def ended(self, job) -> bool:
-        """A job wrote its outcome, or left the queue without one (killed). Slurm is asked
-        through squeue, not sacct, which needs an accounting database."""
+    @staticmethod
+    def queued() -> set[str] | None:
+        """The ids of the jobs and array tasks Slurm still holds (None: squeue failed).
+        Asked of squeue, not sacct, which needs an accounting database."""
+        listed = subprocess.run(["squeue", "--noheader", "--array", "--format=%i"], capture_output=True, text=True)
+        return set(listed.stdout.split()) if listed.returncode == 0 else None
+
+    def ended(self, job, queued: set[str] | None) -> bool:
+        """A job wrote its outcome, or left Slurm's queue without one (killed)."""
         if job.paths.result_pickle.exists():
             return True
         if not self.on_slurm:
             return job.done()
-        listed = subprocess.run(["squeue", "--noheader", "--array", "--format=%i"], capture_output=True, text=True)
-        return listed.returncode == 0 and job.job_id not in listed.stdout.split()
+        return queued is not None and job.job_id not in queued
 
     def failure(self, job) -> str | None:
         where = f"job {job.job_id}, log {job.paths.stderr}"
-        if not job.paths.result_pickle.exists():
-            return f"the job ended without a result: killed, out of memory or past its time limit? ({where})"
+        deadline = time.monotonic() + (30 if self.on_slurm else 0)  # a shared filesystem may show the outcome late
+        while not job.paths.result_pickle.exists():
+            if time.monotonic() >= deadline:
+                return f"the job ended without a result: killed, out of memory or past its time limit? ({where})"
+            time.sleep(1)
         err = job.exception()
         return None if err is None else f"{last_error_line(str(err)) or type(err).__name__} ({where})"
 
