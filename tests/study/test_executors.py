@@ -1,5 +1,5 @@
 import json
-import pickle
+import signal
 import time
 from pathlib import Path
 
@@ -77,8 +77,12 @@ def test_a_job_killed_mid_training_resumes_from_its_checkpoint_when_the_study_is
     pages, results = tmp_path / "book" / "runs", tmp_path / "results"
     task = Task(TRAINING, REPO / "notebooks" / "01_baseline.ipynb", page_path(TRAINING, pages),
                 result_path(TRAINING, results), (), tmp_path)
+    # The job must be interruptible: a shell's background command starts with SIGINT ignored,
+    # and the job's processes would inherit that (see test_runner's Ctrl-C test).
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
     with submitit_backend(tmp_path) as backend:
         [job] = backend.submit([task], log=lambda _: None)
+        signal.signal(signal.SIGINT, saved)
         deadline = time.monotonic() + 300
         while not list(tmp_path.glob("runs/train/*/last.pt")) and time.monotonic() < deadline:
             time.sleep(0.1)
