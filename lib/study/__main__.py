@@ -10,7 +10,8 @@
 Executed notebooks go to <root>/book/runs/<chapter>/, results to <root>/runs/study/
 (lib.paths). With --executor submitit each run is a job (Slurm where srun is present,
 local processes otherwise; job logs in <root>/runs/jobs/), with the profile's
-resources (lib.study.resources) unless given here. Exits non-zero, after running everything it can, if any run failed.
+resources (lib.study.resources) unless given here. Exits non-zero, after running
+everything it can, if any run failed.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import submitit
 
 from .resources import Resources
-from .runner import Task
+from .runner import Task, error_line
 
 EXECUTORS = ("local", "submitit")
 
@@ -55,7 +55,7 @@ class Threads:
 
     def failure(self, handle) -> str | None:
         err = handle.exception()
-        return None if err is None else f"{getattr(err, 'ename', type(err).__name__)}: {getattr(err, 'evalue', err)}"
+        return None if err is None else error_line(err)
 
 
 @contextmanager
@@ -94,7 +94,7 @@ class NotebookJob(submitit.helpers.Checkpointable):
         try:
             self.task()
         except PapermillExecutionError as error:  # its last line names what the chapter refused
-            raise RunFailed(f"{error.ename}: {error.evalue}") from None
+            raise RunFailed(error_line(error)) from None
 
 
 class Submitit:

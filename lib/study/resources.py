@@ -3,8 +3,9 @@ time limit and partition, and how many of a job array's tasks run at once. The
 defaults below are sized from the profiles' measured runs; every field can be
 overridden on the command line (``python -m lib.study --executor submitit --gpus 2``).
 
-Sizing: the cpu profile's slowest run (CS, 3 rounds) took 8 minutes on 2 cores, so
-its limit of 2 h leaves room for a slower node; the paper profile trains 300 epochs
+Sizing: the cpu profile's longest runs, its four CS runs, took 1,223 s together on 2
+cores (the book's appendix on the cpu profile), so its limit of 2 h leaves room for a
+slower node; the paper profile trains 300 epochs
 at width 1.0, 416 px, and LTH and CS train several times in one run (the README: the
 GPU-hours per row).
 """

@@ -15,6 +15,8 @@ import sys
 from papermill.cli import papermill as papermill_cli
 from papermill.exceptions import PapermillExecutionError
 
+from .runner import error_line
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
@@ -22,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         papermill_cli.main(args=["--no-progress-bar", *argv], prog_name="python -m lib.study.run_chapter",
                            standalone_mode=False)
     except PapermillExecutionError as error:
-        print(f"{error.ename}: {error.evalue}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return 1
     return 0
 

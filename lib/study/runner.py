@@ -124,7 +124,7 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
     submitted together (on a cluster, one job array): the study goes in dependency
     waves. Executed notebooks go under output_dir (``page_path``), where the book
     picks them up."""
-    from .executors import Threads
+    from .executors import Threads  # here: the executors module imports Task from this one
 
     backend = backend or Threads(jobs)
     report, finished, broken = Report(), set(), {}   # broken: key -> the failed run's label
@@ -162,10 +162,11 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
     with backend:
         while waiting or running:
             launch = settle()
-            for run in launch:
-                log(f"running {run.label} {run.title}")
-            for run, handle in zip(launch, backend.submit([task(run) for run in launch], log) if launch else []):
-                running[handle] = (run, time.monotonic())
+            if launch:
+                for run in launch:
+                    log(f"running {run.label} {run.title}")
+                handles = backend.submit([task(run) for run in launch], log)
+                running.update((handle, (run, time.monotonic())) for run, handle in zip(launch, handles))
             if not running:
                 if waiting:
                     raise RuntimeError(f"no run can start: {[r.label for r in waiting]} wait on runs not in the study")
@@ -182,6 +183,12 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
                     broken[run.key] = run.label
                     log(f"  FAILED {run.label}: {reason}")
     return report
+
+
+def error_line(error: BaseException) -> str:
+    """A failed run in one line: the chapter's own error (a notebook's exception name and
+    value, as papermill reports them), or the exception's."""
+    return f"{getattr(error, 'ename', type(error).__name__)}: {getattr(error, 'evalue', error)}"
 
 
 def execute_one(run: Run, template: Path, output: Path, target: Path, inputs: list[Path], cwd: Path | None) -> None:

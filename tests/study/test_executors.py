@@ -78,7 +78,7 @@ def test_a_job_killed_mid_training_resumes_from_its_checkpoint_when_the_study_is
     task = Task(TRAINING, REPO / "notebooks" / "01_baseline.ipynb", page_path(TRAINING, pages),
                 result_path(TRAINING, results), (), tmp_path)
     # The job must be interruptible: a shell's background command starts with SIGINT ignored,
-    # and the job's processes would inherit that (see test_runner's Ctrl-C test).
+    # and the job's processes would inherit that (as in test_train's Ctrl-C test).
     saved = signal.signal(signal.SIGINT, signal.default_int_handler)
     with submitit_backend(tmp_path) as backend:
         [job] = backend.submit([task], log=lambda _: None)
