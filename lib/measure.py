@@ -1,19 +1,27 @@
 """One definition of a model's footprint, used by tests, notebooks and the book.
 
 ``footprint(model)`` -> params, nonzero_params, macs, macs_paper, storage_bytes,
-storage_encoding; ``deflated_bytes(model)`` for the like-for-like storage ledger.
+storage_encoding; ``deflated_bytes(model)`` for the like-for-like storage ledger;
+``latency(model, img_size)``, the one definition of CPU latency, and ``deployed(model)``,
+the form a model is timed in.
 
 A module is *masked* when it carries a ``weight_mask`` buffer (the convention of
 ``torch.nn.utils.prune``); its alive weights are the mask's non-zeros.
 """
 from __future__ import annotations
 
+import copy
 import io
+import platform
+import statistics
+import time
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from .models.io import save_weights, to_bytes
+from .prune.dispatch import copy_of, to_sparse_inference
 from .prune.sparse import pack_values, save_sparse
 
 # thop-style extras the paper's MAC column included (book/spec.md, Metrics), per output element.
@@ -123,3 +131,63 @@ def footprint(model: nn.Module, img_size: int = 416) -> dict[str, int]:
     return {"params": count_params(model), "nonzero_params": count_nonzero_params(model),
             **count_macs(model, img_size), "storage_bytes": storage_bytes(model),
             "storage_encoding": storage_encoding(model)}
+
+
+LATENCY_REPEATS = 20
+
+
+def on_cpu(model: nn.Module) -> nn.Module:
+    """``model`` if it is on the CPU, else a copy there."""
+    if next(model.parameters()).device.type == "cpu":
+        return model
+    return copy_of(model).cpu() if hasattr(model, "arch") else copy.deepcopy(model).cpu()
+
+
+def latency(model: nn.Module, img_size: int = 416, threads: int = 1, repeats: int = LATENCY_REPEATS,
+            warmup: int = 3) -> float:
+    """CPU latency: the median milliseconds of ``repeats`` forward passes of one
+    (1, 3, img_size, img_size) image with ``threads`` torch threads, after ``warmup``
+    passes, in inference mode. The model runs as given (a copy, on the CPU if it is
+    elsewhere); time ``deployed(model)`` for a masked one's sparse form."""
+    model = on_cpu(model)
+    was_training, before = model.training, torch.get_num_threads()
+    x = torch.rand(1, 3, img_size, img_size)
+    torch.set_num_threads(threads)
+    try:
+        model.eval()
+        with torch.inference_mode():
+            for _ in range(warmup):
+                model(x)
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                model(x)
+                times.append((time.perf_counter() - start) * 1000)
+    finally:
+        torch.set_num_threads(before)
+        model.train(was_training)
+    return statistics.median(times)
+
+
+def deployed(model: nn.Module, img_size: int = 416, threads: int = 1) -> nn.Module:
+    """The form a model is timed in: a masked model with each conv run by its fastest
+    kernel for this input size and thread count (``lib.prune.to_sparse_inference``),
+    any other as it is (a channel-pruned model is already a smaller dense one)."""
+    if not is_masked(model):
+        return model
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return to_sparse_inference(on_cpu(model), img_size)
+    finally:
+        torch.set_num_threads(before)
+
+
+def cpu_name() -> str:
+    """The CPU's model name (for the record of where latencies were measured)."""
+    info = Path("/proc/cpuinfo")
+    if info.exists():
+        for line in info.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()

@@ -5,7 +5,8 @@ from thop.vision.basic_hooks import zero_ops
 from torch import nn
 from torch.nn.utils import prune
 
-from lib.measure import count_macs, footprint
+from lib.measure import count_macs, deployed, footprint, latency
+from lib.prune import magnitude_prune
 from lib.models import REGISTRY, build
 from lib.paper import NUM_CLASSES, paper_table
 from lib.study.rows import ROW
@@ -56,3 +57,23 @@ def test_footprint_leaves_the_model_as_it_was():
     footprint(model, 64)
     assert model.training
     assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+
+
+def test_latency_times_the_model_as_given_and_restores_threads_and_mode():
+    model = build("yolov3-tiny", 3, width=0.25).train()
+    before = torch.get_num_threads()
+    assert latency(model, 64, threads=1, repeats=3) > 0
+    assert torch.get_num_threads() == before and model.training
+
+
+def test_a_masked_model_is_deployed_with_sparse_kernels_and_the_same_outputs():
+    torch.manual_seed(0)
+    model = build("yolov3", 3, width=0.25)
+    magnitude_prune(model, 0.95, "layer")
+    fast = deployed(model, 64)
+    assert len(fast.dispatch_table) == len([m for m in model.modules() if hasattr(m, "weight_mask")])
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert all(torch.allclose(a, b, atol=1e-4) for a, b in zip(model.eval()(x), fast(x)))
+    plain = build("yolov3", 3, width=0.25)
+    assert deployed(plain) is plain  # a dense model is timed as it is

@@ -1,67 +1,77 @@
-"""CPU latency of dense vs sparse inference for pruned YOLOv3 (prints figures; not a test).
+"""CPU latency of pruned YOLOv3: each sparse kernel and the per-layer dispatch, and a
+channel-pruned model, against the dense model with the zeros baked in (prints a
+table; not a test).
 
-    python -m lib.benchmarks.sparse_latency [--repeats 5] [--threads 2] [--width 1.0]
+    python -m lib.benchmarks.sparse_latency [--repeats 5] [--threads 1 2] [--width 1.0]
 
-For each sparsity: the masked model run densely, then its masked convs swapped for
-SparseConv2d (CSR weight x im2col); 416 x 416, batch 1, the same thread count,
-median of ``repeats`` timed runs after one warm-up. Random-init weights: latency
-depends on the sparsity pattern's density, not on what the weights learned.
+Batch 1, 416 x 416, median of ``repeats`` timed runs after one warm-up, all in one
+process side by side. Random-init weights pruned by magnitude: latency depends on the
+sparsity pattern's density, not on what the weights learned. "masked" is the model as
+trained (weight x mask recomputed every call), the old baseline.
 """
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
-from ..measure import count_macs
+from ..measure import count_macs, latency
 from ..models import build
-from ..prune import magnitude_prune, to_sparse_inference
+from ..prune import channel_prune, magnitude_prune, to_sparse_inference
+from ..prune.dispatch import baked_model
 
-CASES = ((0.9, "layer"), (0.99, "layer"))
-
-
-def median_ms(model, x, repeats: int) -> float:
-    with torch.no_grad():
-        model(x)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model(x)
-            times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+SPARSITIES = (0.9, 0.99)
+CHANNEL_MACS = 0.1   # the channel-pruned model's MACs, as a share of dense
 
 
-def pruned_yolov3(sparsity: float, scope: str, width: float):
+def pruned_yolov3(sparsity: float, width: float):
     torch.manual_seed(0)
     model = build("yolov3", 20, width=width)
-    magnitude_prune(model, sparsity, scope)
+    magnitude_prune(model, sparsity, "layer")
     return model.eval()
+
+
+def measure(width: float, threads: int, repeats: int) -> list[dict]:
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    dense = build("yolov3", 20, width=width).eval()
+    dense_macs = count_macs(dense, 416)["macs"]
+    rows = []
+
+    def add(name: str, model, baseline_ms: float | None, macs: int) -> float:
+        """Time ``model`` and add its line (``baseline_ms`` None: it is the baseline)."""
+        ms = latency(model, 416, threads, repeats)
+        rows.append({"threads": threads, "model": name, "ms": ms, "ratio": ms / (baseline_ms or ms),
+                     "MACs %": 100 * macs / dense_macs})
+        return ms
+
+    for sparsity in SPARSITIES:
+        masked = pruned_yolov3(sparsity, width)
+        macs = count_macs(masked, 416)["macs"]  # alive weights only, whichever kernel runs them
+        base = add(f"{sparsity:.0%} layer-wise, zeros baked (baseline)", baked_model(masked), None, macs)
+        add(f"{sparsity:.0%}, masked (weight x mask each call)", masked, base, macs)
+        for kernel in ("csr-im2col", "csr-1x1"):
+            add(f"{sparsity:.0%}, {kernel} where it applies", to_sparse_inference(masked, 416, 3, force=kernel), base, macs)
+        add(f"{sparsity:.0%}, dispatch", to_sparse_inference(masked, 416, repeats), base, macs)
+    base = add("dense, as built (baseline)", dense, None, dense_macs)
+    slim = channel_prune(dense, CHANNEL_MACS)
+    add(f"channel-pruned to {CHANNEL_MACS:.0%} of MACs", slim, base, count_macs(slim, 416)["macs"])
+    return rows
 
 
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--width", type=float, default=1.0)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    x = torch.rand(1, 3, 416, 416)
-    dense_macs = count_macs(build("yolov3", 20, width=args.width), 416)["macs"]
+    print(f"YOLOv3 width {args.width}, 416x416, batch 1, median of {args.repeats}; ratio: latency / the baseline above")
+    print(f"{'threads':>7}  {'model':<46} {'ms':>9} {'ratio':>6} {'MACs %':>7}")
     rows = []
-    print(f"YOLOv3 width {args.width}, 416x416, batch 1, {args.threads} threads, median of {args.repeats}")
-    print(f"{'sparsity':>9} {'scope':>6} {'dense ms':>9} {'sparse ms':>10} {'speedup':>8} {'MAC ratio':>10}")
-    for sparsity, scope in CASES:
-        dense = pruned_yolov3(sparsity, scope, args.width)
-        macs = count_macs(dense, 416)["macs"]
-        dense_ms = median_ms(dense, x, args.repeats)
-        sparse_ms = median_ms(to_sparse_inference(pruned_yolov3(sparsity, scope, args.width)), x, args.repeats)
-        row = {"sparsity": sparsity, "scope": scope, "dense_ms": dense_ms, "sparse_ms": sparse_ms,
-               "speedup": dense_ms / sparse_ms, "mac_ratio": dense_macs / macs}
-        rows.append(row)
-        print(f"{sparsity:>9.2f} {scope:>6} {dense_ms:>9.1f} {sparse_ms:>10.1f} {row['speedup']:>8.2f} "
-              f"{row['mac_ratio']:>10.1f}")
+    for threads in args.threads:
+        for row in measure(args.width, threads, args.repeats):
+            print(f"{row['threads']:>7}  {row['model']:<46} {row['ms']:>9.1f} {row['ratio']:>6.2f} {row['MACs %']:>7.1f}")
+            rows.append(row)
     return rows
 
 

@@ -16,6 +16,7 @@ from .head import VOC_ANCHORS, VOC_TINY_ANCHORS, Detector
 from .io import ModelFileError, load_weights, save_weights
 from .mobile import build_yolov3_mobile
 from .nano import YoloNano
+from .slim import channel_counts, set_channels
 from .taps import capture
 from .tiny import build_yolov3_tiny
 from .yolov3 import build_yolov3
@@ -43,7 +44,7 @@ def residual_norms(model: Detector) -> list[nn.BatchNorm2d]:
 
 
 def build(name: str, num_classes: int, width: float = 1.0, activation: str | None = None,
-          anchors=None, zero_init_residual: bool = False) -> Detector:
+          anchors=None, zero_init_residual: bool = False, channels: dict | None = None) -> Detector:
     """A freshly initialised detector (smart bias init on the output convs).
 
     activation: None keeps each model's own (LeakyReLU for YOLOv3/Tiny, ReLU6 for
@@ -53,6 +54,8 @@ def build(name: str, num_classes: int, width: float = 1.0, activation: str | Non
     zero_init_residual: start the scale of every BatchNorm that ends a residual branch
     (``residual_norms``) at 0, so each block starts as the identity (torchvision's
     option); the authors did not.
+    channels: the layers' channel counts of a channel-pruned model (``lib.models.slim``),
+    as its file records them; None: the architecture's own.
     """
     if name not in REGISTRY:
         raise ValueError(f"model: unknown name {name!r}; expected one of {sorted(REGISTRY)}")
@@ -70,8 +73,11 @@ def build(name: str, num_classes: int, width: float = 1.0, activation: str | Non
             nn.init.zeros_(norm.weight)
     model.arch = {"name": name, "num_classes": num_classes, "width": width, "activation": activation,
                   "anchors": [list(map(float, a)) for a in (default_anchors(name) if anchors is None else anchors)]}
+    if channels is not None:
+        set_channels(model, channels)
+        model.arch["channels"] = channel_counts(model)
     return model
 
 
-__all__ = ["REGISTRY", "Detector", "ModelFileError", "build", "capture", "default_anchors", "load_weights", "residual_norms",
+__all__ = ["REGISTRY", "Detector", "ModelFileError", "build", "capture", "channel_counts", "default_anchors", "load_weights", "residual_norms",
            "save_weights"]

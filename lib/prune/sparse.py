@@ -1,4 +1,4 @@
-"""A compact file for pruned models, and sparse inference.
+"""A compact file for pruned models (sparse inference: ``dispatch``).
 
 Each masked conv weight, seen as an (out, in/groups * k * k) matrix, is stored as
 its alive values (float32, bitwise exact: bytes regrouped by significance, then
@@ -11,14 +11,12 @@ Everything else (BatchNorm, biases, output convs) is stored dense, as it is.
 from __future__ import annotations
 
 import os
-import warnings
 import zlib
 from typing import BinaryIO
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from ..models import Detector
 from ..models.io import ModelFileError, from_state, read_file, to_bytes, write_bytes
@@ -134,37 +132,3 @@ def load_sparse(path: str | os.PathLike, map_location="cpu") -> Detector:
     for name, entry in blob["sparse"].items():
         state[f"{name}.weight_orig"], state[f"{name}.weight_mask"] = decode(entry)
     return from_state(blob["arch"], state, path).to(map_location)
-
-
-class SparseConv2d(nn.Module):
-    """A pruned conv run as sparse (CSR) weight x im2col(input), as in the paper's Fig. 1."""
-
-    def __init__(self, conv: nn.Conv2d):
-        super().__init__()
-        if conv.groups != 1:
-            raise ValueError("SparseConv2d: grouped convolutions are not supported")
-        w = weight(conv).detach()
-        with warnings.catch_warnings():  # torch calls its sparse CSR support "beta" on every conversion
-            warnings.simplefilter("ignore", UserWarning)
-            self.weight = w.reshape(w.shape[0], -1).to_sparse_csr()
-        self.bias = None if conv.bias is None else conv.bias.detach()
-        self.out_channels, self.kernel_size = w.shape[0], conv.kernel_size
-        self.stride, self.padding, self.dilation = conv.stride, conv.padding, conv.dilation
-
-    def forward(self, x: Tensor) -> Tensor:
-        n, _, h, w = x.shape
-        cols = F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)  # (N, C*k*k, L)
-        kh, kw = self.kernel_size
-        oh = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
-        ow = (w + 2 * self.padding[1] - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
-        out = torch.stack([torch.sparse.mm(self.weight, c) for c in cols]).view(n, self.out_channels, oh, ow)
-        return out if self.bias is None else out + self.bias[:, None, None]
-
-
-def to_sparse_inference(model: Detector) -> Detector:
-    """Replace every masked, ungrouped conv by a SparseConv2d (in place); eval mode."""
-    for name, module in list(model.named_modules()):
-        if isinstance(module, nn.Conv2d) and hasattr(module, "weight_mask") and module.groups == 1:
-            parent_name, _, child = name.rpartition(".")
-            setattr(model.get_submodule(parent_name) if parent_name else model, child, SparseConv2d(module))
-    return model.eval()

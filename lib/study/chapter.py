@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..measure import deflated_bytes, footprint
+from ..measure import cpu_name, deflated_bytes, footprint
 from ..models import load_weights
 from ..params import ParamError, RunParams
 from ..profiles import get_profile, profile_params
 from ..prune.masks import layer_table
 from ..train.checkpoint import atomic_write_json
-from .figures import cs_search, detection_grid, layer_sparsity, map_vs_cost, training_curves
+from .figures import cs_search, detection_grid, gradual_schedule, layer_sparsity, map_vs_cost, training_curves
 from .footprints import architecture_findings, paper_scale_table
-from .inference import best_model, map_under_rules, rules_table, sample_detections
+from .inference import best_model, latencies, map_under_rules, rules_table, sample_detections
 from .results import (architecture_table, coco_table, dense_maps, distillation_against_seeds, first_seed,
                       in_detection_grid, is_dense, load_results, near_zero_rows, pruned, relative_table, runs_frame,
-                      searched, summary_table, table_caption)
+                      searched, summary_table, table_caption, with_latencies)
 from .rows import get_row
 
 # The notebooks' whole vocabulary: defined here, or the results tables, figures and
@@ -33,8 +33,8 @@ __all__ = [
     "save_result", "styled", "run_card", "sample_detections", "map_under_rules", "rules_table",
     "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps", "first_seed",
     "in_detection_grid", "is_dense", "load_results", "near_zero_rows", "pruned", "relative_table", "runs_frame",
-    "searched", "summary_table", "table_caption", "cs_search", "detection_grid", "layer_sparsity", "map_vs_cost",
-    "training_curves",
+    "searched", "summary_table", "table_caption", "with_latencies", "latencies", "cpu_name", "cs_search",
+    "detection_grid", "gradual_schedule", "layer_sparsity", "map_vs_cost", "training_curves",
 ]
 TEST_KEYS = ("map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large")
 SHORTCUTS = {"width": "model.width", "epochs": "train.epochs", "img_size": "data.img_size"}

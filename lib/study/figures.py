@@ -12,7 +12,9 @@ from torchvision.ops import clip_boxes_to_image
 
 from .results import pareto_front, row_means
 
-COSTS = {"macs": "MACs (paper rule, one image)", "storage_mib": "storage (MiB, as saved)", "params": "parameters"}
+COSTS = {"macs": "MACs (paper rule, one image)", "storage_mib": "storage (MiB, as saved)", "params": "parameters",
+         "latency_ms": "CPU latency (ms, 1 thread, batch 1, the study's input size)",
+         "latency_416_ms": "CPU latency (ms, 1 thread, batch 1, 416 x 416)"}
 
 
 def _label(row) -> str:
@@ -101,5 +103,22 @@ def detection_grid(samples: list[dict]) -> plt.Figure:
             ax.set_axis_off()
         result = sample["result"]
         axes_row[0].set_title(f"{_label(result)} ({result['dataset']})", fontsize=8, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def gradual_schedule(results: list[dict]) -> plt.Figure:
+    """Pruning during training: the masks' sparsity and validation mAP@0.5 after each epoch."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for r in results:
+        epochs = [h["epoch"] for h in r["history"]]
+        label = f"{r['training']} ({r['dataset']})"
+        left.plot(epochs, [h["gradual_sparsity"] for h in r["history"]], marker=".", label=label)
+        right.plot(epochs, [h["map50"] for h in r["history"]], marker=".", label=label)
+    left.set(xlabel="epoch", ylabel="sparsity of the masks", ylim=(-0.02, 1.02))
+    right.set(xlabel="epoch", ylabel="validation mAP@0.5")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -1,5 +1,6 @@
 """What the book computes from trained models rather than from results: detections
-to draw, and mAP under other evaluation rules. (Figures only draw what this returns.)"""
+to draw, mAP under other evaluation rules, and CPU latency. (Figures only draw what
+this returns.)"""
 from __future__ import annotations
 
 from dataclasses import fields
@@ -11,6 +12,7 @@ from torch.utils.data import DataLoader, Subset
 
 from ..data import DetectionDataset, collate
 from ..evaluate import AUTHORS_RULES, Rules, average_precision, predict
+from ..measure import deployed, latency
 from ..models import load_weights
 from ..params import from_dict
 from ..paths import BEST
@@ -70,3 +72,22 @@ def map_under_rules(result: dict) -> dict[str, float]:
 def rules_table(results: list[dict]) -> pd.DataFrame:
     """One column per run (its dataset): test mAP@0.5 under each evaluation rule."""
     return pd.DataFrame({f"{r['model']}, {r['training']} ({r['dataset']})": map_under_rules(r) for r in results})
+
+
+LATENCY_SIZES = {"latency_ms": None, "latency_416_ms": 416}  # column -> input side (None: the run's own)
+
+
+def latencies(results: list[dict], threads: int = 1) -> pd.DataFrame:
+    """Each run's best model in the form it is deployed in (``lib.measure.deployed``:
+    sparse kernels chosen per layer for a masked model), timed by ``lib.measure.latency``
+    with ``threads`` threads at batch 1, at the run's input size and at 416; all in this
+    one process, one after another, so that the runs compare on equal terms."""
+    out = []
+    for r in results:
+        model = load_weights(best_model(r))
+        line = {"row": r["row"], "dataset": r["dataset"], "seed": r["seed"]}
+        for column, size in LATENCY_SIZES.items():
+            size = size or r["img_size"]
+            line[column] = latency(deployed(model, size, threads), size, threads)
+        out.append(line)
+    return pd.DataFrame(out, columns=["row", "dataset", "seed", *LATENCY_SIZES])

@@ -17,7 +17,9 @@ COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_c
            "params", "macs", "storage_mib", "storage_encoding", "deflated_mib", "epochs", "train_img_per_s")
 # our column -> (its label, the paper table's column)
 MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"), "macs": ("MACs", "macs_mean"),
-            "storage_mib": ("MiB", "storage_mb_mean")}  # the paper's "MB" are MiB (2^20 bytes)
+            "storage_mib": ("MiB", "storage_mb_mean"),  # the paper's "MB" are MiB (2^20 bytes)
+            "latency_ms": ("latency", None)}            # the paper measured none
+LATENCY_LABELS = {"latency_ms": "latency ms", "latency_416_ms": "latency ms at 416"}
 
 
 def load_results(paths: list[str]) -> list[dict]:
@@ -33,6 +35,11 @@ def runs_frame(results: list[dict]) -> pd.DataFrame:
     frame["order"] = [ORDER.get(r["row"], len(ORDER)) for r in results]
     frame["in_paper"] = [r["row"] in ROW and ROW[r["row"]].in_paper for r in results]
     return frame.sort_values(["dataset", "order", "seed"], kind="stable").reset_index(drop=True)
+
+
+def with_latencies(runs: pd.DataFrame, latencies: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with the latency columns of ``inference.latencies``, matched by run."""
+    return runs.merge(latencies, on=["row", "dataset", "seed"], how="left")
 
 
 def row_means(runs: pd.DataFrame, dataset: str, columns: list[str]) -> pd.DataFrame:
@@ -59,7 +66,9 @@ def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
         out.append({"model": model, "training": training, "seeds": len(group),
                     "mAP@0.5": _mean_std(group["map50"], 3), "mAP@[.5:.95]": _mean_std(group["map"], 3),
                     "params": int(round(group["params"].mean())), "MACs": int(round(group["macs"].mean())),
-                    "MiB": float(group["storage_mib"].mean()), "file": ENCODINGS[group["storage_encoding"].iloc[0]]})
+                    "MiB": float(group["storage_mib"].mean()),
+                    **{label: float(group[c].mean()) for c, label in LATENCY_LABELS.items() if c in group},
+                    "file": ENCODINGS[group["storage_encoding"].iloc[0]]})
     return pd.DataFrame(out)
 
 
@@ -86,11 +95,12 @@ def distillation_against_seeds(runs: pd.DataFrame, dataset: str) -> pd.DataFrame
 
 
 def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Each row's mean mAP@0.5, params, MACs and storage as % of the dense YOLOv3's,
+    """Each row's mean mAP@0.5, params, MACs, storage (and latency, where measured) as % of the dense YOLOv3's,
     beside the same percentages from the paper's table for the matching dataset, with
     the encoding of each storage figure. Storage compares like with like in one more
     line: the dense YOLOv3's file with its values deflated as the sparse files' are."""
-    means = row_means(runs, dataset, [*MEASURES, "deflated_mib"])
+    measures = {k: v for k, v in MEASURES.items() if k in runs}  # latency: where measured
+    means = row_means(runs, dataset, [*measures, "deflated_mib"])
     encodings = runs[runs["dataset"] == dataset].groupby("row")["storage_encoding"].first()
     dense = means.xs(DENSE, level="row").iloc[0]
     paper = paper_numbers(PAPER_DATASET[dataset])
@@ -99,9 +109,10 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     for (row, model, training), ours in means.iterrows():
         line = {"model": model, "training": training}
         theirs = paper.get(row)
-        for key, (label, paper_key) in MEASURES.items():
+        for key, (label, paper_key) in measures.items():
             line[f"{label} %"] = 100 * ours[key] / dense[key]
-            line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
+            if paper_key:
+                line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
         out.append({**line, "file": ENCODINGS[encodings[row]]})
         if row == DENSE:
             out.append({"model": model, "training": f"{training}, file deflated",

@@ -50,6 +50,17 @@ ROWS: tuple[Row, ...] = (
         footprint="magnitude"),
     Row("yolov3-cs-1", "YOLOv3", "CS 1 It", "yolov3", None, "03_cs", {"rounds": 1}, footprint="trained"),
     Row("yolov3-cs-3", "YOLOv3", "CS 3 It", "yolov3", None, "03_cs", {"rounds": 3}, footprint="trained"),
+    # Beyond the paper: pruning that makes the model faster. Channel pruning of the trained
+    # dense YOLOv3 at about the MACs of the paper's LTH Local (~11%) and CS 1 It (~3.5%)
+    # rows, then fine-tuning; pruning during training (Yin et al.) at LTH's 90%.
+    Row("yolov3-channels-11", "YOLOv3", "Channels, 11% MACs", "yolov3", None, "07_channels", {"macs_ratio": 0.11},
+        (DENSE,), in_paper=False, footprint="trained"),
+    Row("yolov3-channels-3.5", "YOLOv3", "Channels, 3.5% MACs", "yolov3", None, "07_channels",
+        {"macs_ratio": 0.035}, (DENSE,), in_paper=False, footprint="trained"),
+    Row("yolov3-gradual-weights", "YOLOv3", "During training, weights 90%", "yolov3", None, "08_gradual",
+        {"structure": "weights"}, in_paper=False, footprint="trained"),
+    Row("yolov3-gradual-filters", "YOLOv3", "During training, filters 90%", "yolov3", None, "08_gradual",
+        {"structure": "filters"}, in_paper=False, footprint="trained"),
     Row("nano-kd-79", NANO, "KD fts 79", "yolo-nano", "leaky", "04_kd_hints", {"hints": [79]}, (DENSE, NANO_PLAIN)),
     Row("nano-kd-36-61", NANO, "KD fts 36, 61", "yolo-nano", "leaky", "04_kd_hints", {"hints": [36, 61]},
         (DENSE, NANO_PLAIN), datasets=("voc",)),

@@ -25,8 +25,9 @@ class Context:
     run_dir: Path | None
     device: torch.device
     optimizer: torch.optim.Optimizer | None = None  # the model's: a method may add its modules' groups
+    batches: int = 0                # iterations (batches) per epoch
     epoch: int = 0
-    iteration: int = 0
+    iteration: int = 0              # batches since the run began
     losses: dict[str, float] = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
 
@@ -59,6 +60,12 @@ class Callback:
 
     def on_epoch_end(self, ctx: Context) -> None:
         """After the epoch's evaluation, before its checkpoint (e.g. temperature updates)."""
+
+    def final_model(self, ctx: Context, model: nn.Module) -> nn.Module | None:
+        """The model this epoch's weights would be kept as, should they be the best so far
+        (e.g. a channel-pruned copy), or None if this epoch cannot be the run's result
+        (e.g. its pruning schedule has not reached its target yet)."""
+        return model
 
     def optimizers(self) -> list[torch.optim.Optimizer]:
         """Extra optimisers stepped and zeroed with the main one."""

@@ -108,18 +108,28 @@ def train_one_epoch(loop: Loop, ctx: Context, optimizer, schedule: Schedule, cal
     return {**ctx.losses, "lr": optimizer.param_groups[1]["lr"], "train_img_per_s": images_seen / seconds}
 
 
+def final_model(ctx: Context, model: nn.Module, callbacks: list[Callback]) -> nn.Module | None:
+    """What this epoch's model would be kept as, each callback in turn (None: not eligible)."""
+    for cb in callbacks:
+        if model is None:
+            break
+        model = cb.final_model(ctx, model)
+    return model
+
+
 def fit(loop: Loop, run_dir: Path, callbacks: list[Callback] = ()) -> list[dict]:
     """Train ``loop.model`` for params.train.epochs, resuming from the run's last
     checkpoint if present. Each epoch: train, evaluate, callbacks, then an atomic
     checkpoint; the best model by validation mAP@0.5 is kept as the run's best model
-    file (``lib.paths``). Returns the history."""
+    file (``lib.paths``), from the epochs the callbacks accept (``Callback.final_model``).
+    Returns the history."""
     t = loop.params.train
     run_dir.mkdir(parents=True, exist_ok=True)
     lr0 = t.lr(loop.params.model.name)
     optimizer = make_optimizer(loop.model, t, lr0)
     schedule = Schedule(t, lr0, len(loop.loader), loop.loader.batch_size * loop.world_size)
     ctx = Context(model=loop.model, params=loop.params, loss=loop.loss_fn, run_dir=run_dir, device=loop.device,
-                  optimizer=optimizer)
+                  optimizer=optimizer, batches=len(loop.loader))
     start, best = 0, -1.0
     for cb in callbacks:  # before any restore: a callback may reshape the model (e.g. attach masks)
         cb.on_fit_start(ctx)
@@ -143,9 +153,10 @@ def fit(loop: Loop, run_dir: Path, callbacks: list[Callback] = ()) -> list[dict]
         for cb in callbacks:
             cb.on_epoch_end(ctx)
         if loop.is_main:
-            if metrics["map50"] > best:
+            kept = final_model(ctx, loop.model, callbacks)
+            if kept is not None and metrics["map50"] > best:
                 best = metrics["map50"]
-                atomic_save(weights_blob(loop.model), run_dir / BEST)
+                atomic_save(weights_blob(kept), run_dir / BEST)
             atomic_save({"epoch": epoch, "arch": dict(loop.model.arch), "model": loop.model.state_dict(),
                          "optimizer": optimizer.state_dict(), "params": loop.params.to_dict(),
                          "callbacks": {cb.name: cb.state_dict() for cb in callbacks},

@@ -16,8 +16,8 @@ from ..data import DetectionDataset, DetectionIndex, collate, multiscale_sizes, 
 from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
 from ..models import Detector, build
 from ..models.anchors import kmeans_anchors
-from ..models.io import read_file
-from ..params import RunParams, validate
+from ..models.io import from_state, read_file
+from ..params import ParamError, RunParams, validate
 from ..paths import BEST, METRICS, TRAIN_RUNS, run_dir as params_run_dir
 from .callbacks import Callback
 from .checkpoint import atomic_write_json, seed_everything
@@ -66,6 +66,14 @@ def build_model(params: RunParams, train: DetectionIndex) -> Detector:
                  m.zero_init_residual)
 
 
+def given_model(model: Detector, classes: list[str]) -> Detector:
+    """A detector handed to ``train``, checked against the data it will train on."""
+    if model.num_classes != len(classes):
+        raise ParamError(f"model: the detector given predicts {model.num_classes} classes; "
+                         f"the training split has {len(classes)}")
+    return model
+
+
 def make_loader(index: DetectionIndex, params: RunParams, world: World, train: bool, workers: int) -> DataLoader:
     d, t = params.data, params.train
     dataset = DetectionDataset(index, d.img_size, d.augment if train else None, t.seed,
@@ -88,12 +96,16 @@ def evaluator(loader: DataLoader, params: RunParams, device) -> Callable:
 
 
 def test_metrics(model, run_dir: Path, loader: DataLoader, params: RunParams, device, classes) -> dict:
-    """The best checkpoint, loaded into the live model (whose structure callbacks may have
-    shaped: masks, soft masks), on a split: mAP@0.5 per class and mean, mAP@[.5:.95],
-    COCO's size breakdown."""
+    """The best checkpoint on a split: mAP@0.5 per class and mean, mAP@[.5:.95], COCO's
+    size breakdown. It is loaded into the live model (whose structure callbacks may have
+    shaped: masks, soft masks), or rebuilt from its own architecture where a callback
+    kept a model of another one (``Callback.final_model``: a channel-pruned one)."""
     t = params.train
     best = read_file(run_dir / BEST, "best model file", f"delete {run_dir} to train the run again", device)
-    model.load_state_dict(best["state_dict"])
+    if best["arch"] == model.arch:
+        model.load_state_dict(best["state_dict"])
+    else:
+        model = from_state(best["arch"], best["state_dict"], run_dir / BEST).to(device)
     predictions, targets = predict(model, loader, device, t.conf, t.nms_iou, t.max_det)
     ap50 = average_precision(predictions, targets)
     return {"map50": ap50["map"], "map": average_precision(predictions, targets, COCO_THRESHOLDS)["map"],
@@ -102,11 +114,14 @@ def test_metrics(model, run_dir: Path, loader: DataLoader, params: RunParams, de
 
 
 def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[Callback] = (),
-          device: str | None = None, workers: int = 0, log: Callable[[str], None] = print) -> dict:
+          device: str | None = None, workers: int = 0, log: Callable[[str], None] = print,
+          model: Detector | None = None) -> dict:
     """Train one run (resuming it if its folder holds a checkpoint) and return its
     metrics, also written to the run's metrics file, with the folder they are in
     (``run_dir``). A finished run returns its metrics. ``run_dir``: default, the plain
-    training folder of ``params`` (``lib.paths``)."""
+    training folder of ``params`` (``lib.paths``). ``model``: the detector to train,
+    weights included (a channel-pruned one); default, a fresh one built from
+    ``params.model``."""
     validate(params)
     run_dir = Path(run_dir) if run_dir else params_run_dir(TRAIN_RUNS, params)
     done = run_dir / METRICS
@@ -119,7 +134,7 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         data = open_data(params)  # every split validated before any model is built
         classes = data["train"].classes
         seed_everything(params.train.seed)
-        model = build_model(params, data["train"]).to(world.device)
+        model = (build_model(params, data["train"]) if model is None else given_model(model, classes)).to(world.device)
         val_loader = make_loader(data["val"], params, world, False, workers)
         loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,
                     loss_fn=YoloLoss(model, params.train),

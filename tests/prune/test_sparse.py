@@ -5,8 +5,8 @@ import torch
 from lib.measure import storage_bytes
 from lib.models import build, load_weights, save_weights
 from lib.prune import magnitude_prune
-from lib.prune.sparse import (decode, encode, gap_columns, gap_stream, load_sparse, position_codes, save_sparse,
-                              to_sparse_inference)
+from lib.prune.dispatch import KERNELS, baked_model, to_sparse_inference
+from lib.prune.sparse import decode, encode, gap_columns, gap_stream, load_sparse, position_codes, save_sparse
 
 
 def pruned(name="yolov3", sparsity=0.8, width=0.25, seed=0):
@@ -82,13 +82,18 @@ def test_pruned_yolov3_files_are_small(tmp_path, sparsity, limit_mib):
 
 
 @pytest.mark.parametrize("name", ["yolov3", "yolo-nano"])
-def test_sparse_inference_equals_masked_dense(name):
+@pytest.mark.parametrize("kernel", [None, *KERNELS])
+def test_every_sparse_kernel_and_the_dispatch_equal_the_masked_dense_model(name, kernel):
     model = pruned(name, 0.85).eval()
-    sparse = to_sparse_inference(pruned(name, 0.85))  # the same seed: the same model
+    sparse = to_sparse_inference(model, 128, repeats=1, force=kernel)
+    chosen = {row["kernel"] for row in sparse.dispatch_table}
+    assert kernel is None or kernel in chosen  # forced: it ran wherever it applies
     x = torch.rand(2, 3, 128, 96)
     with torch.no_grad():
-        for dense_map, sparse_map in zip(model(x), sparse(x)):
+        for dense_map, sparse_map, baked_map in zip(model(x), sparse(x), baked_model(model)(x)):
             assert torch.allclose(dense_map, sparse_map, atol=1e-4, rtol=0)
+            assert torch.allclose(dense_map, baked_map, atol=1e-4, rtol=0)
+    assert any(hasattr(m, "weight_mask") for m in model.modules())  # the model given is left as it was
 
 
 def test_a_file_of_another_kind_is_refused(tmp_path):

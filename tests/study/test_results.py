@@ -1,10 +1,11 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from lib.paper import paper_table
 from lib.study.results import (coco_table, dense_maps, distillation_against_seeds, near_zero_rows, pareto_front,
-                               relative_table, runs_frame, summary_table)
-from lib.study.rows import ROW, ROWS
+                               relative_table, runs_frame, summary_table, with_latencies)
+from lib.study.rows import ORDER, ROW, ROWS
 
 
 def result(row, seed, map50, params, macs=1000, mb=1.0, dataset="builtin"):
@@ -31,7 +32,7 @@ def test_rows_follow_the_papers_order_with_extra_rows_last():
     assert runs["model"].tolist()[:3] == ["YOLOv3-Tiny", "YOLOv3", "YOLOv3"] and runs["seed"].tolist()[1:3] == [0, 1]
     assert runs["in_paper"].tolist() == [True] * 5 + [False]
     dark = runs_frame([result("nano-kd-61-91", 0, 0.3, 1, dataset="builtin-dark"), {**RESULTS[0], "row": "gone", "dataset": "builtin-dark"}])
-    assert dark["order"].tolist() == [11, len(ROWS)] and dark["in_paper"].tolist() == [True, False]
+    assert dark["order"].tolist() == [ORDER["nano-kd-61-91"], len(ROWS)] and dark["in_paper"].tolist() == [True, False]
 
 
 def test_summary_gives_mean_and_sample_std_over_seeds():
@@ -78,3 +79,16 @@ def test_a_distillation_effect_is_weighed_against_the_seed_to_seed_spread():
     assert table["spread"].tolist() == pytest.approx([0.04, 0.106 + 0.02], abs=1e-3)
     assert table["beyond the spread"].tolist() == [True, False]
     assert table["plain student (n)"].iloc[0] == "0.420 ± 0.020 (3)"
+
+
+def test_latencies_join_their_runs_and_enter_the_summary_and_the_relative_table():
+    runs = runs_frame(RESULTS)
+    timed = pd.DataFrame([{"row": r["row"], "dataset": r["dataset"], "seed": r["seed"], "latency_ms": r["macs"] / 100,
+                           "latency_416_ms": r["macs"] / 10} for r in RESULTS])
+    runs = with_latencies(runs, timed.iloc[::-1])  # matched by run, not by position
+    assert (runs["latency_ms"] == runs["macs"] / 100).all()
+    summary = summary_table(runs, "builtin").set_index("training")
+    assert summary.loc["LTH Local", "latency ms"] == 4.0 and summary.loc["LTH Local", "latency ms at 416"] == 40.0
+    relative = relative_table(runs, "builtin").set_index("training")
+    assert relative.loc["LTH Local", "latency %"] == pytest.approx(10.0)
+    assert "paper latency %" not in relative  # the paper measured none
