@@ -13,15 +13,13 @@ from __future__ import annotations
 import copy
 import io
 import platform
-import statistics
-import time
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from .models.io import save_weights, to_bytes
-from .prune.dispatch import copy_of, to_sparse_inference
+from .prune.dispatch import copy_of, median_ms, to_sparse_inference
 from .prune.sparse import pack_values, save_sparse
 
 # thop-style extras the paper's MAC column included (book/spec.md, Metrics), per output element.
@@ -151,22 +149,12 @@ def latency(model: nn.Module, img_size: int = 416, threads: int = 1, repeats: in
     elsewhere); time ``deployed(model)`` for a masked one's sparse form."""
     model = on_cpu(model)
     was_training, before = model.training, torch.get_num_threads()
-    x = torch.rand(1, 3, img_size, img_size)
     torch.set_num_threads(threads)
     try:
-        model.eval()
-        with torch.inference_mode():
-            for _ in range(warmup):
-                model(x)
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                model(x)
-                times.append((time.perf_counter() - start) * 1000)
+        return median_ms(model.eval(), torch.rand(1, 3, img_size, img_size), repeats, warmup)
     finally:
         torch.set_num_threads(before)
         model.train(was_training)
-    return statistics.median(times)
 
 
 def deployed(model: nn.Module, img_size: int = 416, threads: int = 1) -> nn.Module:

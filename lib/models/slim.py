@@ -48,6 +48,5 @@ def set_channels(model: nn.Module, channels: dict[str, list[int]]) -> nn.Module:
     current = channel_counts(model)
     for name, counts in channels.items():
         if list(counts) != current[name]:
-            parent, _, child = name.rpartition(".")
-            setattr(model.get_submodule(parent) if parent else model, child, resized(modules[name], list(counts)))
+            model.set_submodule(name, resized(modules[name], list(counts)))
     return model

@@ -90,8 +90,11 @@ def candidates(conv: nn.Conv2d) -> list[nn.Module]:
 
 
 @torch.inference_mode()
-def median_ms(module: nn.Module, x: Tensor, repeats: int) -> float:
-    module(x)  # warm-up: first-call allocations and kernel selection
+def median_ms(module: nn.Module, x: Tensor, repeats: int, warmup: int = 1) -> float:
+    """The median milliseconds of ``repeats`` calls on ``x``, after ``warmup`` calls
+    (first-call allocations and kernel selection)."""
+    for _ in range(warmup):
+        module(x)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -151,17 +154,17 @@ def to_sparse_inference(model: Detector, img_size: int = 416, repeats: int = 5, 
         forced = [c for c in options if kernel_name(c) == force]
         timed = [(median_ms(c, x, repeats), c) for c in (forced or options)]
         ms, chosen = min(timed, key=lambda pair: pair[0])
-        parent, _, child = name.rpartition(".")
-        setattr(model.get_submodule(parent) if parent else model, child, chosen)
+        model.set_submodule(name, chosen)
         table.append({"layer": name, "kernel": kernel_name(chosen), "ms": ms,
                       **{f"{kernel_name(c)} ms": t for t, c in timed}})
     # Layers timed alone can mislead (caches, allocation): keep the choice only if the whole
     # model is not slower than with every conv baked, timed the same way.
-    x = torch.rand(1, 3, img_size, img_size, device=next(model.parameters()).device)
-    dense = baked_model(original)
-    if force is None and median_ms(model, x, repeats) > median_ms(dense, x, repeats):
-        table = [{**row, "kernel": "baked"} for row in table]
-        model = dense
+    if force is None:
+        x = torch.rand(1, 3, img_size, img_size, device=next(model.parameters()).device)
+        dense = baked_model(original)
+        if median_ms(model, x, repeats) > median_ms(dense, x, repeats):
+            table = [{**row, "kernel": "baked"} for row in table]
+            model = dense
     model.dispatch_table = table
     return model
 
@@ -172,6 +175,5 @@ def baked_model(model: Detector) -> Detector:
     model = copy_of(model)
     for name, module in list(model.named_modules()):
         if isinstance(module, nn.Conv2d) and hasattr(module, "weight_mask"):
-            parent, _, child = name.rpartition(".")
-            setattr(model.get_submodule(parent) if parent else model, child, baked(module))
+            model.set_submodule(name, baked(module))
     return model

@@ -37,7 +37,9 @@ class FilterMasks:
         names = {m: n for n, m in model.named_modules()}
         groups = self.graph.get_all_groups(ignored_layers=model.output_convs(), root_module_types=[nn.Conv2d])
         self.roots = {names[g[0].dep.target.module]: g[0].dep.target.module for g in groups}
-        self.masked: dict[str, list[int]] = {name: [] for name in self.roots}
+        self.masked: dict[str, list[int]] = {}
+        self.zeroed: list[tuple[Tensor, Tensor]] = []  # (parameter, rows) to zero: derived from masked
+        self.set_masked({name: [] for name in self.roots})
 
     def group(self, name: str, idxs: list[int]):
         return self.graph.get_pruning_group(self.roots[name], tp.prune_conv_out_channels, idxs)
@@ -57,24 +59,35 @@ class FilterMasks:
     def prune_to(self, sparsity: float) -> None:
         """Mask ``floor(sparsity * n)`` channels of each group of n (already masked ones
         stay masked; at least one channel is kept) and zero them."""
+        chosen = {}
         for name, score in self.scores().items():
-            n = score.numel()
-            count = min(int(sparsity * n + 1e-9), n - 1)
-            self.masked[name] = sorted(torch.argsort(score)[:count].tolist())
+            count = min(int(sparsity * score.numel() + 1e-9), score.numel() - 1)
+            chosen[name] = sorted(torch.argsort(score)[:count].tolist())
+        self.set_masked(chosen)
         self.zero()
 
-    @torch.no_grad()
-    def zero(self) -> None:
-        """Zero the masked channels' filters, BatchNorm scales and shifts, in every coupled layer."""
+    def set_masked(self, masked: dict[str, list[int]]) -> None:
+        """Mask these channels (group root name -> indices), and find once the parameter
+        rows this means in every coupled layer: tracing the groups after every step cost
+        about an eighth of a training step (18.5 ms of 137 at the cpu profile's YOLOv3)."""
+        self.masked.update(masked)
+        self.zeroed = []
         for name, idxs in self.masked.items():
             if not idxs:
                 continue
             for item in self.group(name, idxs):
                 if item.dep.handler.__name__ != OUT_CHANNELS:
                     continue
-                for param in (getattr(item.dep.target.module, "weight", None), getattr(item.dep.target.module, "bias", None)):
-                    if isinstance(param, Tensor):
-                        param[item.idxs] = 0
+                module = item.dep.target.module
+                params = [p for p in (getattr(module, "weight", None), getattr(module, "bias", None))
+                          if isinstance(p, Tensor)]
+                self.zeroed += [(p, torch.tensor(list(item.idxs), dtype=torch.long, device=p.device)) for p in params]
+
+    @torch.no_grad()
+    def zero(self) -> None:
+        """Zero the masked channels' filters, BatchNorm scales and shifts, in every coupled layer."""
+        for param, rows in self.zeroed:
+            param.index_fill_(0, rows, 0)
 
     def sparsity(self) -> float:
         """Masked channels over all the groups' channels."""

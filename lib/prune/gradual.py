@@ -148,7 +148,7 @@ class GradualPruning(Callback):
     def load_state_dict(self, state: dict) -> None:
         self.done = state.get("done", 0)
         if self.filters is not None:
-            self.filters.masked.update(state.get("masked", {}))
+            self.filters.set_masked(state.get("masked", {}))
 
 
 def gradual_folder(params: RunParams, g: GradualParams, root: str | Path | None = TRAIN_RUNS) -> Path:
