@@ -51,6 +51,11 @@ MOBILE_EPOCHS = 12
 # only makes the adversarial term 20x the detection term, and then Nano's class loss did
 # not move in 13 epochs (test mAP@0.5 0.020; 0.531 at 1.0). The book: GAN distillation.
 ADAM_GAN = {"GANParams": {"detection_weight": 1.0}}
+# Pruning during training for the profile's epochs, one dense run's, not LTH's and CS's
+# total of two (the method's default): at two, its four runs would take about 11 of the
+# hour's minutes (80 YOLOv3 epochs, two notebooks at once on 2 cores), and the study
+# would not fit.
+GRADUAL_ONE_RUN = {"GradualParams": {"epoch_multiple": 1}}
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile({
@@ -88,7 +93,7 @@ PROFILES: dict[str, Profile] = {
         # (28-30% more images/s than 4) Nano reached 0.525 in 20 epochs; Mobile 0.387 in
         # 12 (0.583 in 20, which the hour's budget cannot pay for its slow steps).
         "yolo-nano": STUDENT, "yolov3-mobile": {**STUDENT, "train.epochs": MOBILE_EPOCHS},
-    }, method_settings=ADAM_GAN),
+    }, method_settings={**ADAM_GAN, **GRADUAL_ONE_RUN}),
     "cpu-long": Profile({
         "data.builtin_size": 256, "data.builtin_train": 800, "data.builtin_val": 100, "data.builtin_test": 200,
         "data.img_size": 192, "data.multiscale": (160, 224),

@@ -113,6 +113,22 @@ def test_metrics(model, run_dir: Path, loader: DataLoader, params: RunParams, de
             **coco_metrics(predictions, targets, len(classes))}
 
 
+# Architectures that train faster on the CPU with activations in channels-last (NHWC)
+# memory: one training step of the cpu profile's models (width 0.25, batch 4, 128 px,
+# one thread), contiguous -> channels_last, medians of four rounds: YOLOv3 147 -> 125 ms,
+# Tiny 27 -> 20 ms, Nano 80 -> 69 ms; YOLOv3-Mobile went 184 -> 210 ms and stays
+# contiguous. The layout changes only the order of float sums, not what is computed.
+CHANNELS_LAST_ON_CPU = ("yolov3", "yolov3-tiny", "yolo-nano")
+
+
+def training_layout(model: Detector) -> Detector:
+    """``model`` in the memory layout it trains fastest in on its device (in place)."""
+    on_cpu = next(model.parameters()).device.type == "cpu"
+    if on_cpu and model.arch["name"] in CHANNELS_LAST_ON_CPU:
+        return model.to(memory_format=torch.channels_last)
+    return model
+
+
 def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[Callback] = (),
           device: str | None = None, workers: int = 0, log: Callable[[str], None] = print,
           model: Detector | None = None) -> dict:
@@ -134,7 +150,8 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         data = open_data(params)  # every split validated before any model is built
         classes = data["train"].classes
         seed_everything(params.train.seed)
-        model = (build_model(params, data["train"]) if model is None else given_model(model, classes)).to(world.device)
+        model = training_layout((build_model(params, data["train"]) if model is None else given_model(model, classes))
+                                .to(world.device))
         val_loader = make_loader(data["val"], params, world, False, workers)
         loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,
                     loss_fn=YoloLoss(model, params.train),
