@@ -50,7 +50,7 @@ def measure(width: float, threads: int, repeats: int) -> list[dict]:
         macs = count_macs(masked, 416)["macs"]  # alive weights only, whichever kernel runs them
         base = add(f"{sparsity:.0%} layer-wise, zeros baked (baseline)", baked_model(masked), None, macs)
         add(f"{sparsity:.0%}, masked (weight x mask each call)", masked, base, macs)
-        for kernel in ("csr-im2col", "csr-1x1"):
+        for kernel in ("csr-im2col", "csr-1x1", "csr-shift"):
             add(f"{sparsity:.0%}, {kernel} where it applies", to_sparse_inference(masked, 416, 3, force=kernel), base, macs)
         add(f"{sparsity:.0%}, dispatch", to_sparse_inference(masked, 416, repeats), base, macs)
     base = add("dense, as built (baseline)", dense, None, dense_macs)
