@@ -1,8 +1,16 @@
 import functools
+import os
+import sys
 
 import pytest
 
 from lib.models import build
+
+# Started with no standard input at all (fd 0 closed), Python leaves sys.__stdin__ None, and
+# IPython's import inside a test (papermill run in-process) then fails pytest's capture
+# assertion. Such a run reads nothing from stdin: give it an empty one.
+if sys.__stdin__ is None:
+    sys.__stdin__ = open(os.devnull)
 
 
 @functools.lru_cache(maxsize=None)
