@@ -86,8 +86,9 @@ class CsrShifted(nn.Module):
     reads for every output pixel form one slice starting at ky*Wp + kx, a strided view
     the CSR product reads in place; each tap's product adds into one (out, H'*Wp) output
     whose last Wp - W' columns of a row are discarded. Taps with no weight left are skipped.
-    Measured against im2col for a 3x3 conv of YOLOv3 at 416 px, 99% sparse, 1 thread:
-    0.08-0.46x the baked dense time where im2col took 0.14-3.2x (lib.benchmarks.sparse_latency)."""
+    Measured one 3x3 layer of YOLOv3 at a time (416 px, 99% sparse, 1 thread): 0.08-0.46x
+    the baked dense time where im2col took 0.14-3.2x; the whole model's figures are
+    lib.benchmarks.sparse_latency's."""
 
     kernel = "csr-shift"
 
