@@ -1,13 +1,14 @@
 import pytest
 import thop
 import torch
-from thop.vision.basic_hooks import zero_ops
+from thop.vision.basic_hooks import count_convNd, zero_ops
 from torch import nn
 from torch.nn.utils import prune
 
 from lib.measure import count_macs, deployed, footprint, latency
 from lib.prune import magnitude_prune
 from lib.models import REGISTRY, build
+from lib.models.blocks import ChannelScale
 from lib.paper import NUM_CLASSES, paper_table
 from lib.study.rows import ROW
 
@@ -26,10 +27,12 @@ def test_dense_footprint_matches_the_paper(full_size, row):
 
 
 def thop_conv_linear_macs(model: nn.Module, img_size: int) -> int:
-    """thop's count with every counter but conv and linear silenced: an independent MAC count."""
-    others = {type(m) for m in model.modules() if not list(m.children())} - {nn.Conv2d, nn.Linear}
+    """thop's count with every counter but conv and linear silenced: an independent MAC count.
+    thop matches modules by exact type, so a ``ChannelScale`` (a 1x1 depthwise conv) is
+    given thop's conv counter."""
+    others = {type(m) for m in model.modules() if not list(m.children())} - {nn.Conv2d, nn.Linear, ChannelScale}
     macs, _ = thop.profile(model, inputs=(torch.zeros(1, 3, img_size, img_size),),
-                           custom_ops={t: zero_ops for t in others}, verbose=False)
+                           custom_ops={**{t: zero_ops for t in others}, ChannelScale: count_convNd}, verbose=False)
     return int(macs)
 
 

@@ -42,13 +42,37 @@ def scale_channels(channels: int, width: float) -> int:
     return channels if width == 1.0 else make_divisible(channels * width, 8)
 
 
+class ChannelScale(nn.Conv2d):
+    """A depthwise 1x1 conv (stride 1): one weight per channel, so a per-channel scale,
+    computed as one broadcast multiply. PyTorch's CPU path for it at one thread and small
+    batches is a loop of one tiny conv per channel; YOLOv3-Mobile's 1x1 bottlenecks have
+    34 of them. Same parameters and state dict as the ``nn.Conv2d`` it stands for.
+
+    x: (N, C, H, W) -> (N, C, H, W)
+    """
+
+    def __init__(self, channels: int, bias: bool = False):
+        super().__init__(channels, channels, 1, groups=channels, bias=bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = x * self.weight.view(1, -1, 1, 1)
+        return y if self.bias is None else y + self.bias.view(1, -1, 1, 1)
+
+
+def conv(c_in: int, c_out: int, k: int, stride: int, groups: int) -> nn.Conv2d:
+    """A k x k conv, no bias, 'same' padding; a ``ChannelScale`` where it is one."""
+    if k == 1 and stride == 1 and groups == c_in == c_out:
+        return ChannelScale(c_in)
+    return nn.Conv2d(c_in, c_out, k, stride, k // 2, groups=groups, bias=False)
+
+
 class ConvBNAct(nn.Sequential):
     """k x k conv (no bias, 'same' padding) + BatchNorm + optional activation."""
 
     def __init__(self, c_in: int, c_out: int, k: int = 1, stride: int = 1,
                  act: str | None = "leaky", groups: int = 1):
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, k, stride, k // 2, groups=groups, bias=False)
+        self.conv = conv(c_in, c_out, k, stride, groups)
         self.bn = nn.BatchNorm2d(c_out, momentum=BN_MOMENTUM, eps=BN_EPS)
         if act is not None:
             self.act = activation(act)

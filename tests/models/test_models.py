@@ -6,6 +6,7 @@ from torch import nn
 
 from lib.measure import count_params
 from lib.models import REGISTRY, build, capture, load_weights, residual_norms, save_weights
+from lib.models.blocks import ChannelScale
 from lib.models.head import OBJECTNESS_BIAS, VOC_TINY_ANCHORS
 from lib.params import TrainParams
 from lib.train.loss import YoloLoss
@@ -168,3 +169,20 @@ def test_zero_initialised_residual_branches_tame_the_depthwise_models_gradients(
     assert count_params(zeroed) == count_params(plain)
     assert residual_norms(zeroed) and all(not n.weight.detach().any() for n in residual_norms(zeroed))
     assert residual_norms(build("yolov3", 20)) == []  # its shortcut branches end in an activation
+
+
+def test_a_channel_scale_computes_the_depthwise_1x1_conv_it_stands_for():
+    mobile = build("yolov3-mobile", num_classes=3, width=0.125)
+    scales = [m for m in mobile.modules() if isinstance(m, ChannelScale)]
+    assert len(scales) == 34  # every 1x1 depthwise conv of the 1x1 bottlenecks
+    torch.manual_seed(0)
+    scale = ChannelScale(6, bias=True)
+    nn.init.normal_(scale.weight), nn.init.normal_(scale.bias)
+    x = torch.randn(2, 6, 5, 7, requires_grad=True)
+    reference = nn.Conv2d(6, 6, 1, groups=6)
+    reference.load_state_dict(scale.state_dict())
+    y, y_ref = scale(x), reference(x)
+    assert torch.allclose(y, y_ref, atol=1e-6)
+    grads = torch.autograd.grad(y.square().sum(), [x, scale.weight, scale.bias])
+    grads_ref = torch.autograd.grad(y_ref.square().sum(), [x, *reference.parameters()])
+    assert all(torch.allclose(g, r, atol=1e-5) for g, r in zip(grads, grads_ref))

@@ -240,8 +240,8 @@ def test_a_profiles_per_model_settings_apply_to_that_model_only_and_yield_to_ove
     assert nano.model.zero_init_residual and not profile_params("paper", **{"data.data_root": "."}).model.zero_init_residual
 
 
-@pytest.mark.parametrize("name, channels_last", [("yolov3-tiny", True), ("yolov3-mobile", False)])  # as measured
-def test_the_training_layout_changes_the_memory_order_not_the_outputs(name, channels_last):
+@pytest.mark.parametrize("name", ["yolov3-tiny", "yolov3-mobile"])
+def test_the_training_layout_changes_the_memory_order_not_the_outputs(name):
     torch.manual_seed(0)
     model, x = build(name, num_classes=3, width=0.125).eval(), torch.rand(2, 3, 64, 64)
     with torch.no_grad():
@@ -249,5 +249,5 @@ def test_the_training_layout_changes_the_memory_order_not_the_outputs(name, chan
         laid = training_layout(model)
         after = laid(x)
     kernel = next(m.weight for m in laid.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3))
-    assert kernel.is_contiguous(memory_format=torch.channels_last) == channels_last
+    assert kernel.is_contiguous(memory_format=torch.channels_last)
     assert len(after) == len(before) and all(torch.allclose(a, b, atol=1e-5) for a, b in zip(after, before))
