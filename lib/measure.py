@@ -18,9 +18,11 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from .models.io import save_weights, to_bytes
+from .models.io import save_weights
 from .prune.dispatch import copy_of, median_ms, to_sparse_inference
-from .prune.sparse import pack_values, save_sparse
+from .prune.masks import is_masked
+from .prune.sparse import save_sparse
+from .quantize.ledger import save_encoded
 
 # thop-style extras the paper's MAC column included (book/spec.md, Metrics), per output element.
 PAPER_ELEMENT_COST = {nn.BatchNorm2d: 2, nn.LeakyReLU: 1}
@@ -92,10 +94,6 @@ def count_macs(model: nn.Module, img_size: int = 416) -> dict[str, int]:
     return totals
 
 
-def is_masked(model: nn.Module) -> bool:
-    return any(hasattr(m, "weight_mask") for m in model.modules())
-
-
 # How each storage figure is encoded, as the book names it.
 ENCODINGS = {"dense": "float32 state_dict (torch.save)",
              "sparse": "sparse file: alive float32 values deflated + position code",
@@ -117,10 +115,11 @@ def storage_bytes(model: nn.Module) -> int:
 
 def deflated_bytes(model: nn.Module) -> int:
     """Bytes of the dense model file with every float tensor's values deflated as the
-    sparse file deflates its alive values: the like-for-like baseline of a sparse file."""
-    state = {k: pack_values(v.detach().cpu().numpy().ravel()) if v.is_floating_point() else v
-             for k, v in model.state_dict().items()}
-    return len(to_bytes({"arch": dict(getattr(model, "arch", {})), "deflated": state}))
+    sparse file deflates its alive values: the like-for-like baseline of a sparse file
+    (the storage ledger's "dense deflated")."""
+    buffer = io.BytesIO()
+    save_encoded(model, buffer, "fp32")
+    return buffer.getbuffer().nbytes
 
 
 def footprint(model: nn.Module, img_size: int = 416) -> dict[str, int]:

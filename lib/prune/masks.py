@@ -18,6 +18,10 @@ def prunable_layers(model: Detector, include_outputs: bool = False) -> dict[str,
     return {name: m for name, m in model.named_modules() if isinstance(m, nn.Conv2d) and id(m) not in skip}
 
 
+def is_masked(model: nn.Module) -> bool:
+    return any(hasattr(m, "weight_mask") for m in model.modules())
+
+
 def weight(module: nn.Conv2d) -> Tensor:
     """The weight the forward pass uses (masked if the module is masked)."""
     return module.weight_orig * module.weight_mask if hasattr(module, "weight_mask") else module.weight

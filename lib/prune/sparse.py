@@ -1,8 +1,9 @@
 """A compact file for pruned models (sparse inference: ``dispatch``).
 
 Each masked conv weight, seen as an (out, in/groups * k * k) matrix, is stored as
-its alive values (float32, bitwise exact: bytes regrouped by significance, then
-deflated) plus the smallest, after deflate, of three position codes:
+its alive values (deflated, in a precision of ``lib.codecs``: float32 by default, bitwise
+exact; or float16, or int8 with one scale per row) plus the smallest, after deflate, of
+three position codes:
   bitmask: one bit per weight (numpy.packbits);
   csr:     row pointers and column indices, each of the narrowest unsigned type that fits;
   gaps:    row pointers and one byte per alive weight, its distance from the previous one.
@@ -11,13 +12,13 @@ Everything else (BatchNorm, biases, output convs) is stored dense, as it is.
 from __future__ import annotations
 
 import os
-import zlib
 from typing import BinaryIO
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from ..codecs import check_precision, decode_values, encode_values, pack, unpack
 from ..models import Detector
 from ..models.io import ModelFileError, from_state, read_file, to_bytes, write_bytes
 from .masks import weight
@@ -29,25 +30,6 @@ GAP_ESCAPE = 255  # in a gap stream a 0 byte means "255 further, no weight yet"
 
 def narrowest(max_value: int):
     return next(t for t in UNSIGNED if max_value <= np.iinfo(t).max)
-
-
-def pack(array: np.ndarray) -> Tensor:
-    """An array's bytes, deflated, as a uint8 tensor."""
-    return torch.frombuffer(bytearray(zlib.compress(np.ascontiguousarray(array).tobytes(), 6)), dtype=torch.uint8)
-
-
-def unpack(blob: Tensor, dtype) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(blob.numpy().tobytes()), dtype=dtype)
-
-
-def pack_values(values: np.ndarray) -> Tensor:
-    """float32 values with their bytes regrouped by significance (sign/exponent bytes
-    together), then deflated: lossless, and much smaller than raw floats."""
-    return pack(values.astype(np.float32).view(np.uint8).reshape(-1, 4).T)
-
-
-def unpack_values(blob: Tensor) -> np.ndarray:
-    return unpack(blob, np.uint8).reshape(4, -1).T.copy().view(np.float32).ravel()
 
 
 def gap_stream(mask: np.ndarray) -> np.ndarray:
@@ -85,14 +67,14 @@ def position_codes(mask: np.ndarray) -> dict[str, dict[str, Tensor]]:
             "gaps": {"indptr": pack(indptr), "gaps": pack(gap_stream(mask))}}
 
 
-def encode(w: Tensor, mask: Tensor) -> dict:
-    """Alive values of ``w`` and the smallest position code of ``mask``."""
+def encode(w: Tensor, mask: Tensor, precision: str = "fp32") -> dict:
+    """Alive values of ``w`` in ``precision`` and the smallest position code of ``mask``."""
     rows = w.shape[0]
     m = mask.detach().cpu().numpy().reshape(rows, -1).astype(bool)
     codes = position_codes(m)
     code = min(codes, key=lambda c: sum(t.numel() for t in codes[c].values()))
-    return {"shape": tuple(w.shape), "values": pack_values(w.detach().cpu().numpy().reshape(rows, -1)[m]),
-            "code": code, "nnz": int(m.sum()), **codes[code]}
+    values = encode_values(w.detach().cpu().numpy().reshape(rows, -1)[m], np.nonzero(m)[0], rows, precision)
+    return {"shape": tuple(w.shape), **values, "code": code, "nnz": int(m.sum()), **codes[code]}
 
 
 def decode(entry: dict) -> tuple[Tensor, Tensor]:
@@ -108,22 +90,24 @@ def decode(entry: dict) -> tuple[Tensor, Tensor]:
         m = np.zeros((rows, size // rows), bool)
         m[np.repeat(np.arange(rows), np.diff(indptr)), cols] = True
     dense = np.zeros(m.shape, np.float32)
-    dense[m] = unpack_values(entry["values"])
+    dense[m] = decode_values(entry, np.nonzero(m)[0])
     return torch.from_numpy(dense).view(shape), torch.from_numpy(m.astype(np.float32)).view(shape)
 
 
-def save_sparse(model: Detector, path: str | os.PathLike | BinaryIO) -> None:
-    """Write the compact file (a path or a binary file object)."""
+def save_sparse(model: Detector, path: str | os.PathLike | BinaryIO, precision: str = "fp32") -> None:
+    """Write the compact file (a path or a binary file object), the alive values in
+    ``precision`` (``lib.codecs.PRECISIONS``)."""
+    check_precision(precision)
     masked = {n for n, m in model.named_modules() if hasattr(m, "weight_mask")}
     modules = dict(model.named_modules())
     dense = {k: v for k, v in model.state_dict().items()
              if k.rsplit(".", 1)[0] not in masked or not k.rsplit(".", 1)[1].startswith("weight")}
-    sparse = {n: encode(weight(modules[n]), modules[n].weight_mask) for n in sorted(masked)}
+    sparse = {n: encode(weight(modules[n]), modules[n].weight_mask, precision) for n in sorted(masked)}
     write_bytes(to_bytes({"format": FORMAT, "arch": dict(model.arch), "dense": dense, "sparse": sparse}), path)
 
 
 def load_sparse(path: str | os.PathLike, map_location="cpu") -> Detector:
-    """The masked model back: masks and alive weights bitwise as saved."""
+    """The masked model back: masks and alive weights as saved (bitwise for float32)."""
     remedy = "give a file written by lib.prune.save_sparse"
     blob = read_file(path, "sparse model file", remedy)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
