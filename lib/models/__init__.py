@@ -16,6 +16,7 @@ from .head import VOC_ANCHORS, VOC_TINY_ANCHORS, Detector
 from .io import ModelFileError, load_weights, save_weights
 from .mobile import build_yolov3_mobile
 from .nano import YoloNano
+from .factored import set_ranks
 from .slim import channel_counts, set_channels
 from .taps import capture
 from .tiny import build_yolov3_tiny
@@ -44,7 +45,8 @@ def residual_norms(model: Detector) -> list[nn.BatchNorm2d]:
 
 
 def build(name: str, num_classes: int, width: float = 1.0, activation: str | None = None,
-          anchors=None, zero_init_residual: bool = False, channels: dict | None = None) -> Detector:
+          anchors=None, zero_init_residual: bool = False, channels: dict | None = None,
+          lowrank: dict | None = None) -> Detector:
     """A freshly initialised detector (smart bias init on the output convs).
 
     activation: None keeps each model's own (LeakyReLU for YOLOv3/Tiny, ReLU6 for
@@ -56,6 +58,8 @@ def build(name: str, num_classes: int, width: float = 1.0, activation: str | Non
     option); the authors did not.
     channels: the layers' channel counts of a channel-pruned model (``lib.models.slim``),
     as its file records them; None: the architecture's own.
+    lowrank: the Tucker-2 ranks of a factorised model (``lib.models.factored``), as its
+    file records them; None: no factorised layer.
     """
     if name not in REGISTRY:
         raise ValueError(f"model: unknown name {name!r}; expected one of {sorted(REGISTRY)}")
@@ -76,6 +80,9 @@ def build(name: str, num_classes: int, width: float = 1.0, activation: str | Non
     if channels is not None:
         set_channels(model, channels)
         model.arch["channels"] = channel_counts(model)
+    if lowrank:
+        set_ranks(model, lowrank)
+        model.arch["lowrank"] = {name: list(ranks) for name, ranks in lowrank.items()}
     return model
 
 
