@@ -11,14 +11,14 @@ A module is *masked* when it carries a ``weight_mask`` buffer (the convention of
 from __future__ import annotations
 
 import copy
-import io
+import itertools
 import platform
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
-from .models.io import save_weights
+from .models.io import save_weights, written_size
 from .prune.dispatch import copy_of, median_ms, to_sparse_inference
 from .prune.masks import is_masked
 from .prune.sparse import save_sparse
@@ -108,18 +108,14 @@ def storage_encoding(model: nn.Module) -> str:
 def storage_bytes(model: nn.Module) -> int:
     """Bytes of the model file as the study saves it, exactly: the compact sparse file
     (``lib.prune.save_sparse``) for a masked model, else ``lib.models.save_weights``."""
-    buffer = io.BytesIO()
-    (save_sparse if is_masked(model) else save_weights)(model, buffer)
-    return buffer.getbuffer().nbytes
+    return written_size(lambda file: (save_sparse if is_masked(model) else save_weights)(model, file))
 
 
 def deflated_bytes(model: nn.Module) -> int:
     """Bytes of the dense model file with every float tensor's values deflated as the
     sparse file deflates its alive values: the like-for-like baseline of a sparse file
     (the storage ledger's "dense deflated")."""
-    buffer = io.BytesIO()
-    save_encoded(model, buffer, "fp32")
-    return buffer.getbuffer().nbytes
+    return written_size(lambda file: save_encoded(model, file, "fp32"))
 
 
 def footprint(model: nn.Module, img_size: int = 416) -> dict[str, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import os
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import torch
 from torch.nn.utils import prune
@@ -26,6 +26,13 @@ def to_bytes(obj) -> bytes:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     return buffer.getvalue()
+
+
+def written_size(write: Callable[[BinaryIO], None]) -> int:
+    """Bytes that ``write`` puts into a file (written to memory, so whatever the file's name)."""
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getbuffer().nbytes
 
 
 def write_bytes(data: bytes, file: str | os.PathLike | BinaryIO) -> None:

@@ -13,7 +13,6 @@ The precisions are ``lib.codecs``'s. A masked model's dense files hold its maske
 """
 from __future__ import annotations
 
-import io
 import os
 from typing import BinaryIO
 
@@ -21,7 +20,7 @@ import torch
 
 from ..codecs import check_precision, decode_matrix, encode_matrix
 from ..models import Detector, save_weights
-from ..models.io import ModelFileError, from_state, read_file, to_bytes, write_bytes
+from ..models.io import ModelFileError, from_state, read_file, to_bytes, write_bytes, written_size
 from ..prune.dispatch import baked_model
 from ..prune.masks import is_masked
 from ..prune.sparse import save_sparse
@@ -79,9 +78,4 @@ def writers(model: Detector) -> dict:
 
 def storage_ledger(model: Detector) -> dict[str, int]:
     """Bytes of ``model``'s file in each encoding of ``LEDGER`` that applies (sparse: masked models)."""
-    sizes = {}
-    for name, write in writers(model).items():
-        buffer = io.BytesIO()
-        write(buffer)
-        sizes[name] = buffer.getbuffer().nbytes
-    return sizes
+    return {name: written_size(write) for name, write in writers(model).items()}
