@@ -130,8 +130,9 @@ LATENCY_REPEATS = 20
 
 
 def on_cpu(model: nn.Module) -> nn.Module:
-    """``model`` if it is on the CPU, else a copy there."""
-    if next(model.parameters()).device.type == "cpu":
+    """``model`` if it is on the CPU, else a copy there (a fully int8 model has buffers
+    but no parameters)."""
+    if all(t.device.type == "cpu" for t in itertools.chain(model.parameters(), model.buffers())):
         return model
     return copy_of(model).cpu() if hasattr(model, "arch") else copy.deepcopy(model).cpu()
 

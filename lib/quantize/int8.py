@@ -41,7 +41,6 @@ class Int8Detector(nn.Module):
         super().__init__()
         self.graph = graph
         self.num_classes, self.strides = source.num_classes, source.strides
-        self.arch = dict(source.arch)
         self.fp32_layers = fp32_layers
         self.register_buffer("anchors", source.anchors.clone(), persistent=False)
 

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from lib.measure import latency
 from lib.models import build, load_weights
 from lib.profiles import profile_params
 from lib.train.distributed import World
@@ -27,6 +28,7 @@ def test_int8_runs_int8_convolutions_and_keeps_the_outputs_in_float():
     _, all_int8 = calibrated(keep_outputs_fp32=False)
     assert sum(n for op, n in quantized_ops(all_int8, torch.rand(1, 3, 96, 96)).items()
                if op.startswith("quantized::conv2d")) == convs
+    assert not list(all_int8.parameters()) and latency(all_int8, 96, repeats=2, warmup=1) > 0  # timed as any model
 
 
 @pytest.fixture(scope="module")
