@@ -45,6 +45,18 @@ def test_a_factorised_detector_counts_and_reloads():
         assert not any(torch.allclose(a, b) for a, b in zip(small(x), model(x)))
 
 
+def test_a_model_factorised_twice_reloads():
+    torch.manual_seed(0)
+    twice = tucker2(tucker2(build("yolov3-tiny", 3, width=0.25), rank_ratio=0.5), rank_ratio=0.5)
+    assert any(name.endswith(".1") and name.rsplit(".", 1)[0] in twice.arch["lowrank"] for name in twice.arch["lowrank"])
+    buffer = io.BytesIO()
+    save_weights(twice, buffer)
+    loaded = load_weights(io.BytesIO(buffer.getvalue())).eval()
+    x = torch.rand(1, 3, 96, 96)
+    with torch.no_grad():
+        assert all(torch.equal(a, b) for a, b in zip(twice.eval()(x), loaded(x)))
+
+
 @pytest.mark.parametrize("kwargs", [{"rank_ratio": 0}, {"rank_ratio": 1.5}, {"rank_ratio": None},
                                     {"rank_ratio": 0.5, "energy": 0.9}])
 def test_bad_ranks_are_named(kwargs):

@@ -20,12 +20,15 @@ def factored(conv: nn.Conv2d, r_in: int, r_out: int) -> nn.Sequential:
 
 
 def set_ranks(model: nn.Module, ranks: dict[str, list[int]]) -> nn.Module:
-    """Replace each conv named in ``ranks`` by fresh ``factored`` layers (in place; the
-    weights are to be loaded after)."""
-    modules = dict(model.named_modules())
-    wrong = [name for name in ranks if type(modules.get(name)) is not nn.Conv2d]
-    if wrong:
-        raise ValueError(f"lowrank: {wrong[:3]} are not plain conv layers of {type(model).__name__}")
+    """Replace each conv named in ``ranks``, in order, by fresh ``factored`` layers (in
+    place; the weights are to be loaded after). A name may point inside layers an earlier
+    entry created (a factorised model factorised again)."""
     for name, (r_in, r_out) in ranks.items():
-        model.set_submodule(name, factored(modules[name], r_in, r_out))
+        try:
+            conv = model.get_submodule(name)
+        except AttributeError:
+            conv = None
+        if type(conv) is not nn.Conv2d:
+            raise ValueError(f"lowrank: {name!r} is not a plain conv layer of {type(model).__name__}")
+        model.set_submodule(name, factored(conv, r_in, r_out))
     return model
