@@ -57,6 +57,35 @@ def train_scores(context, lam: float, steps: int = 40) -> torch.Tensor:
     return torch.cat([m.score.detach().flatten() for m in soft_masks(model).values()])
 
 
+def test_the_l0_term_reuses_the_forwards_mask_with_the_same_gradients(context, monkeypatch):
+    torch.manual_seed(0)
+    model = build("yolov3-tiny", 2, width=0.125)
+    callback = SoftMasks(CSParams(lam=1e-2, s0=0.05))
+    ctx = context(model, epochs=2)
+    callback.on_fit_start(ctx)
+    x = torch.rand(2, 3, 64, 64)
+    masks = list(soft_masks(model).values())
+    calls = []
+    original = SoftMask.mask
+    monkeypatch.setattr(SoftMask, "mask", lambda self: calls.append(1) or original(self))
+
+    def score_grads(forget_forward_masks: bool) -> list[torch.Tensor]:
+        model.zero_grad()
+        task = sum(o.pow(2).mean() for o in model(x))
+        if forget_forward_masks:
+            for m in masks:
+                m.last = None
+        calls.clear()
+        (task + sum(callback.extra_loss(ctx, x, [], None).values())).backward()
+        return [m.score.grad.clone() for m in masks], len(calls)
+
+    reused, computed_again = score_grads(False), score_grads(True)
+    assert reused[1] == 0 and computed_again[1] == len(masks)  # the sigmoid ran once per layer, not twice
+    for a, b in zip(reused[0], computed_again[0]):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-9)
+    assert any(g.abs().sum() > 0 for g in reused[0])
+
+
 def test_a_larger_lambda_gives_a_sparser_mask(context):
     weak, strong = train_scores(context, 1e-8), train_scores(context, 1e-3)
     assert (strong <= 0).float().mean() > (weak <= 0).float().mean() + 0.2
