@@ -5,6 +5,8 @@ setting never reuses a stale one:
 
     <root>/<method>-<model>-<hash>/   last.pt, best.pt, metrics.json, rewind.pt
                                       round-<r>/ and ticket/ for multi-stage methods
+    <root>/teacher-outputs-<hash>/    epoch-<e>.pt: a teacher's outputs for the batches of
+                                      an epoch, shared by the runs distilled from it
 
 The study's own files (a run's result JSON and its executed notebook) are named by
 the study run's key, under the roots below.
@@ -43,6 +45,12 @@ def round_dir(run: str | Path, r: int) -> Path:
 def ticket_dir(run: str | Path) -> Path:
     """The final, sparse training of a pruning method that searches first (CS)."""
     return Path(run) / "ticket"
+
+
+def teacher_outputs_dir(root: str | Path, key: str) -> Path:
+    """A teacher's stored outputs for one sequence of training batches
+    (``lib.distill.teacher``), shared by the runs distilled from it under ``root``."""
+    return Path(root) / f"teacher-outputs-{key}"
 
 
 def result_file(results_dir: str | Path, chapter: str, key: str) -> Path:

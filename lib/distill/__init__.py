@@ -30,7 +30,8 @@ def run_kd(params: RunParams, teacher_path: str | Path, method: KDParams | GANPa
     if not Path(teacher_path).is_file():
         raise ValueError(f"teacher: no model file at {teacher_path}")
     teacher = load_teacher(teacher_path)
-    callback = GANKD(teacher, method) if isinstance(method, GANParams) else HintKD(teacher, method)
+    kind = GANKD if isinstance(method, GANParams) else HintKD
+    callback = kind(teacher, method, teacher_file=teacher_path)  # its outputs shared with the runs beside it
     return train(params, kd_folder(params, teacher_path, method, root), [callback], **train_kwargs)
 
 

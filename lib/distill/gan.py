@@ -14,6 +14,7 @@ detection loss, and the discriminators step once per accumulation group with SGD
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -61,8 +62,8 @@ class GANKD(TeacherCallback):
 
     name = "kd_gan"
 
-    def __init__(self, teacher: Detector, gan: GANParams):
-        super().__init__(teacher)
+    def __init__(self, teacher: Detector, gan: GANParams, teacher_file: str | Path | None = None):
+        super().__init__(teacher, teacher_file)
         self.gan, self.discriminators, self.d_losses = gan, nn.ModuleList(), []
         self.optimizer: torch.optim.Optimizer | None = None
 
@@ -77,6 +78,7 @@ class GANKD(TeacherCallback):
                                          momentum=ctx.params.train.momentum, nesterov=True)
 
     def on_epoch_start(self, ctx: Context) -> None:
+        super().on_epoch_start(ctx)
         for group in self.optimizer.param_groups:  # the authors' discriminators follow the cosine too
             group["lr"] = self.gan.lr * lr_factor(ctx.epoch, ctx.params.train)
 
@@ -119,8 +121,7 @@ class GANKD(TeacherCallback):
         with the student (``on_step_end``)."""
         if not self.adversarial(ctx):
             return {}
-        with torch.no_grad():
-            teacher_maps = self.teacher(images)
+        teacher_maps, _ = self.teacher_outputs(ctx, images)
         self.discriminators.train()
         scale = len(images) / ctx.params.train.nominal_batch
         d_loss = scale * self.discriminator_loss(ctx, teacher_maps, outputs)
@@ -134,6 +135,7 @@ class GANKD(TeacherCallback):
             self.optimizer.zero_grad(set_to_none=True)
 
     def on_epoch_end(self, ctx: Context) -> None:
+        super().on_epoch_end(ctx)
         if self.d_losses:
             ctx.history[-1]["gan_d"] = float(np.mean(self.d_losses))
         self.d_losses = []

@@ -13,6 +13,7 @@ The detection loss already holds the hard class term, so the callback adds
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -87,8 +88,8 @@ class HintKD(TeacherCallback):
 
     name = "kd_hints"
 
-    def __init__(self, teacher: Detector, kd: KDParams):
-        super().__init__(teacher)
+    def __init__(self, teacher: Detector, kd: KDParams, teacher_file: str | Path | None = None):
+        super().__init__(teacher, teacher_file)
         self.kd, self.hints = kd, nn.ModuleList()
         self._student_features: dict[str, Tensor] = {}
 
@@ -109,8 +110,7 @@ class HintKD(TeacherCallback):
                 lambda _m, _i, out, key=tap: self._student_features.__setitem__(key, out))
 
     def extra_loss(self, ctx, images, targets, outputs) -> dict[str, Tensor]:
-        with torch.no_grad(), capture(self.teacher, [t for t, _ in self.pairs]) as teacher_features:
-            teacher_maps = self.teacher(images)
+        teacher_maps, teacher_features = self.teacher_outputs(ctx, images)
         terms = {**self.distillation_terms(outputs, teacher_maps, targets)}
         hint = sum(F.l1_loss(layer(self._student_features[s]), teacher_features[t])
                    for layer, (t, s) in zip(self.hints, self.pairs))
