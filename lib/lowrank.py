@@ -10,12 +10,18 @@ product is W itself. The factorised model is then fine-tuned (``lib.train.train(
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
 import torch
 from torch import Tensor, nn
 
-from .models import Detector
+from .models import Detector, load_weights
 from .models.factored import factored
+from .params import RunParams, override, validate
+from .paths import TRAIN_RUNS, run_dir
 from .prune.dispatch import copy_of
+from .train import train
 
 
 def mode_factors(weight: Tensor, mode: int) -> tuple[Tensor, Tensor]:
@@ -85,3 +91,28 @@ def tucker2(model: Detector, rank_ratio: float | None = 0.25, energy: float | No
     if ranks:
         model.arch["lowrank"] = ranks
     return model
+
+
+@dataclass(frozen=True)
+class LowRankParams:
+    rank_ratio: float = 0.25            # each factor's rank as a share of its side's channels
+    finetune_epochs: int | None = None  # None: the profile's epochs
+
+
+def finetune_params(params: RunParams, lp: LowRankParams) -> RunParams:
+    """``params`` with the fine-tuning's epochs."""
+    if lp.finetune_epochs is not None and (not isinstance(lp.finetune_epochs, int) or lp.finetune_epochs < 1):
+        raise ValueError(f"lowrank.finetune_epochs: expected a positive integer or None, got {lp.finetune_epochs!r}")
+    return validate(override(params, **{"train.epochs": lp.finetune_epochs or params.train.epochs}))
+
+
+def run_tucker2(params: RunParams, lp: LowRankParams, source: str | Path, root: str | Path = TRAIN_RUNS,
+                **train_kwargs) -> dict:
+    """The trained model file ``source`` factorised by ``tucker2`` at ``lp.rank_ratio``,
+    then fine-tuned through the one training loop; the fine-tuning's metrics."""
+    if not Path(source).is_file():
+        raise ValueError(f"source: no model file at {source}")
+    finetune = finetune_params(params, lp)
+    model = tucker2(load_weights(source), rank_ratio=lp.rank_ratio)  # checks the ratio before any training
+    folder = run_dir(root, finetune, "tucker2", {**asdict(lp), "source": str(Path(source).resolve())})
+    return train(finetune, folder, model=model, **train_kwargs)

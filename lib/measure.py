@@ -97,7 +97,9 @@ def count_macs(model: nn.Module, img_size: int = 416) -> dict[str, int]:
 # How each storage figure is encoded, as the book names it.
 ENCODINGS = {"dense": "float32 state_dict (torch.save)",
              "sparse": "sparse file: alive float32 values deflated + position code",
-             "deflated": "float32 state_dict, values deflated as in the sparse file"}
+             "deflated": "float32 state_dict, values deflated as in the sparse file",
+             "dense int8": "int8 weights (a scale per output channel), the rest float32, deflated",
+             "sparse int8": "sparse file: alive values in int8 (a scale per output channel) + position code"}
 
 
 def storage_encoding(model: nn.Module) -> str:

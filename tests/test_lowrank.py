@@ -4,9 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from lib.lowrank import tucker2, tucker2_conv
+from lib.lowrank import LowRankParams, run_tucker2, tucker2, tucker2_conv
 from lib.measure import count_params
 from lib.models import build, load_weights, save_weights
+from lib.paths import BEST
+from lib.profiles import profile_params
+from lib.train import train
 
 
 def test_tucker2_at_full_rank_is_the_conv_itself():
@@ -62,3 +65,15 @@ def test_a_model_factorised_twice_reloads():
 def test_bad_ranks_are_named(kwargs):
     with pytest.raises(ValueError, match="tucker2:"):
         tucker2(build("yolov3-tiny", 3, width=0.25), **kwargs)
+
+
+def test_a_tucker2_run_fine_tunes_the_factorised_model_for_its_epochs(tmp_path):
+    params = profile_params("smoke", **{"model.name": "yolov3-tiny", "train.epochs": 2})
+    train(params, tmp_path / "dense", log=lambda _: None)
+    metrics = run_tucker2(params, LowRankParams(rank_ratio=0.25, finetune_epochs=1), tmp_path / "dense" / BEST,
+                          tmp_path, log=lambda _: None)
+    assert metrics["epochs"] == 1 and metrics["params"]["train"]["epochs"] == 1
+    slim, dense = load_weights(f"{metrics['run_dir']}/{BEST}"), load_weights(tmp_path / "dense" / BEST)
+    assert slim.arch["lowrank"] and sum(p.numel() for p in slim.parameters()) < sum(p.numel() for p in dense.parameters())
+    with pytest.raises(ValueError, match="finetune_epochs"):
+        run_tucker2(params, LowRankParams(finetune_epochs=0), tmp_path / "dense" / BEST, tmp_path)

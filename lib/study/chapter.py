@@ -12,18 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..measure import cpu_name, deflated_bytes, footprint
+from ..measure import cpu_name, footprint
 from ..models import load_weights
 from ..params import ParamError, RunParams
 from ..profiles import get_profile, profile_params
 from ..prune.masks import layer_table
+from ..quantize import storage_ledger
 from ..train.checkpoint import atomic_write_json
 from .figures import cs_search, detection_grid, gradual_schedule, layer_sparsity, map_vs_cost, training_curves
 from .footprints import architecture_findings, paper_scale_table
 from .inference import best_model, latencies, map_under_rules, rules_table, sample_detections
 from .results import (architecture_table, coco_table, dense_maps, distillation_against_seeds, first_seed,
-                      in_detection_grid, is_dense, load_results, near_zero_rows, pruned, relative_table, runs_frame,
-                      searched, summary_table, table_caption, with_latencies)
+                      in_detection_grid, is_dense, ledger_table, load_results, near_zero_rows, pruned, relative_table,
+                      runs_frame, searched, summary_table, table_caption, with_latencies)
 from .rows import get_row
 
 # The notebooks' whole vocabulary: defined here, or the results tables, figures and
@@ -32,8 +33,8 @@ __all__ = [
     "quiet", "check_parameters", "run_params", "method_params", "rewind_point", "read_inputs", "best_model", "record",
     "save_result", "styled", "run_card", "sample_detections", "map_under_rules", "rules_table",
     "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps", "first_seed",
-    "in_detection_grid", "is_dense", "load_results", "near_zero_rows", "pruned", "relative_table", "runs_frame",
-    "searched", "summary_table", "table_caption", "with_latencies", "latencies", "cpu_name", "cs_search",
+    "in_detection_grid", "is_dense", "ledger_table", "load_results", "near_zero_rows", "pruned", "relative_table",
+    "runs_frame", "searched", "summary_table", "table_caption", "with_latencies", "latencies", "cpu_name", "cs_search",
     "detection_grid", "gradual_schedule", "layer_sparsity", "map_vs_cost", "training_curves",
 ]
 TEST_KEYS = ("map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large")
@@ -144,21 +145,28 @@ def read_inputs(row: str, inputs: list[str], required: int) -> list[dict | None]
     return results + [None] * (len(expected) - len(results))
 
 
-def record(row: str, params: RunParams, metrics: dict, method=None, **extra) -> dict:
+def record(row: str, params: RunParams, metrics: dict, method=None, precision: str = "fp32", **extra) -> dict:
     """The result of one trained run (``metrics``: the final training's, as ``train``
     returns them): its row (id and the paper's labels), the method's settings, test
     metrics and the footprint of its best model (masked models count only their
-    surviving weights), and what the figures need. One flat dict."""
+    surviving weights), its storage ledger, and what the figures need. One flat dict.
+    ``precision``: the values' precision in the row's file ("int8": a quantized row's,
+    whose file is the ledger's dense or sparse int8 one)."""
     spec = get_row(row)
     model = load_weights(best_model(metrics))
     size = footprint(model, params.data.img_size)
     dense = size["storage_encoding"] == "dense"
+    ledger = storage_ledger(model)
+    if precision != "fp32":
+        size["storage_encoding"] = f"{size['storage_encoding']} {precision}"
+        size["storage_bytes"] = ledger[size["storage_encoding"]]
     return {"row": spec.id, "dataset": params.data.dataset, "model": spec.model, "training": spec.training,
             "seed": params.train.seed, "run_dir": metrics["run_dir"],
             "img_size": params.data.img_size, "width": params.model.width, "epochs": metrics["epochs"],
             **{k: metrics["test"][k] for k in TEST_KEYS}, "val_map50": metrics["val_map50"],
             "params": size["nonzero_params"], "macs": size["macs_paper"], "storage_mib": size["storage_bytes"] / 2**20,
-            "storage_encoding": size["storage_encoding"], "deflated_mib": deflated_bytes(model) / 2**20 if dense else None,
+            "storage_encoding": size["storage_encoding"], "deflated_mib": ledger["dense deflated"] / 2**20 if dense else None,
+            "ledger": ledger, "precision": precision,
             "train_img_per_s": metrics["train_img_per_s"], "history": metrics["history"], "run_params": params.to_dict(),
             "layers": [{k: v for k, v in layer.items() if k != "shape"} for layer in layer_table(model)],
             **({"settings": asdict(method)} if method is not None else {}), **extra}

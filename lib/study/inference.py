@@ -15,6 +15,7 @@ from ..evaluate import AUTHORS_RULES, Rules, average_precision, predict
 from ..measure import deployed, latency
 from ..models import load_weights
 from ..params import from_dict
+from ..quantize.run import load_int8
 from ..paths import BEST
 from ..train.distributed import resolve_device
 from ..train.run import open_data
@@ -79,12 +80,12 @@ LATENCY_SIZES = {"latency_ms": None, "latency_416_ms": 416}  # column -> input s
 
 def latencies(results: list[dict], threads: int = 1) -> pd.DataFrame:
     """Each run's best model in the form it is deployed in (``lib.measure.deployed``:
-    sparse kernels chosen per layer for a masked model), timed by ``lib.measure.latency``
+    sparse kernels chosen per layer for a masked model; an int8 row's int8 model), timed by ``lib.measure.latency``
     with ``threads`` threads at batch 1, at the run's input size and at 416; all in this
     one process, one after another, so that the runs compare on equal terms."""
     out = []
     for r in results:
-        model = load_weights(best_model(r))
+        model = load_int8(r["run_dir"]) if r.get("precision") == "int8" else load_weights(best_model(r))
         line = {"row": r["row"], "dataset": r["dataset"], "seed": r["seed"]}
         for column, size in LATENCY_SIZES.items():
             size = size or r["img_size"]

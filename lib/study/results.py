@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..measure import ENCODINGS
 from ..paper import paper_numbers
+from ..quantize import LEDGER
 from .rows import DENSE, ORDER, PAPER_DATASET, ROW
 
 COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
@@ -121,6 +122,24 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def ledger_table(results: list[dict], dataset: str) -> pd.DataFrame:
+    """The storage ledger of each row's first-seed model on ``dataset``: the bytes of
+    its file in every encoding (``lib.quantize.LEDGER``; the sparse ones for masked
+    models only), beside the paper's MB for the row (MiB, as the paper's are)."""
+    paper = paper_numbers(PAPER_DATASET[dataset])
+    out = []
+    for r in sorted((r for r in results if r["dataset"] == dataset and r["seed"] == min_seed(results, r)
+                     and "ledger" in r), key=lambda r: ORDER.get(r["row"], len(ORDER))):
+        theirs = paper.get(r["row"])
+        out.append({"model": r["model"], "training": r["training"], **{k: r["ledger"].get(k) for k in LEDGER},
+                    "paper MiB": theirs["storage_mb_mean"] if theirs else None})
+    return pd.DataFrame(out, columns=["model", "training", *LEDGER, "paper MiB"]).astype({k: "Int64" for k in LEDGER})
+
+
+def min_seed(results: list[dict], run: dict) -> int:
+    return min(r["seed"] for r in results if (r["row"], r["dataset"]) == (run["row"], run["dataset"]))
+
+
 def coco_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """COCO AP@[.5:.95] and AP for small, medium and large objects, mean over seeds."""
     keys = {"map_coco": "AP", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large"}
@@ -196,6 +215,10 @@ def near_zero_rows(results: list[dict], threshold: float = 0.1) -> pd.DataFrame:
         if r["map50"] >= threshold:
             continue
         curve = [h["map50"] for h in r["history"]]
+        if not curve:  # a converted model (int8): its source's row says how that trained
+            out.append({"dataset": r["dataset"], "model": r["model"], "training": r["training"], "seed": r["seed"],
+                        "mAP@0.5": r["map50"], "reason": "converted after training, not trained"})
+            continue
         best = int(np.argmax(curve)) + 1
         rising = best > 0.7 * len(curve)
         reason = (f"still improving when training stopped (best validation epoch {best} of {len(curve)}): "

@@ -61,6 +61,15 @@ ROWS: tuple[Row, ...] = (
         {"structure": "weights"}, in_paper=False, footprint="trained"),
     Row("yolov3-gradual-filters", "YOLOv3", "During training, filters 90%", "yolov3", None, "08_gradual",
         {"structure": "filters"}, in_paper=False, footprint="trained"),
+    # Beyond the paper: the survey's other families. Post-training int8 of the trained dense
+    # YOLOv3 and of the LTH Local ticket (its sparse file's alive values in int8); Tucker-2 of
+    # YOLOv3's 3x3 convs at a quarter of each side's channels, then fine-tuned.
+    Row("yolov3-int8", "YOLOv3", "int8, post-training", "yolov3", None, "09_quantize", {}, (DENSE,), in_paper=False,
+        footprint="trained"),
+    Row("yolov3-lth-local-int8", "YOLOv3", "LTH Local + int8", "yolov3", None, "09_quantize", {},
+        ("yolov3-lth-local",), in_paper=False, footprint="trained"),
+    Row("yolov3-tucker2", "YOLOv3", "Tucker-2, ranks 1/4, fine-tuned", "yolov3", None, "10_lowrank",
+        {"rank_ratio": 0.25, "finetune_epochs": 5}, (DENSE,), in_paper=False, footprint="trained"),
     Row("nano-kd-79", NANO, "KD fts 79", "yolo-nano", "leaky", "04_kd_hints", {"hints": [79]}, (DENSE, NANO_PLAIN)),
     Row("nano-kd-36-61", NANO, "KD fts 36, 61", "yolo-nano", "leaky", "04_kd_hints", {"hints": [36, 61]},
         (DENSE, NANO_PLAIN), datasets=("voc",)),

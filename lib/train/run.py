@@ -100,12 +100,18 @@ def test_metrics(model, run_dir: Path, loader: DataLoader, params: RunParams, de
     size breakdown. It is loaded into the live model (whose structure callbacks may have
     shaped: masks, soft masks), or rebuilt from its own architecture where a callback
     kept a model of another one (``Callback.final_model``: a channel-pruned one)."""
-    t = params.train
     best = read_file(run_dir / BEST, "best model file", f"delete {run_dir} to train the run again", device)
     if best["arch"] == model.arch:
         model.load_state_dict(best["state_dict"])
     else:
         model = from_state(best["arch"], best["state_dict"], run_dir / BEST).to(device)
+    return scored(model, loader, params, device, classes)
+
+
+def scored(model, loader: DataLoader, params: RunParams, device, classes) -> dict:
+    """``model``'s test metrics on a split (any module with the detectors' forward and
+    ``decode``: a float detector or an int8 one)."""
+    t = params.train
     predictions, targets = predict(model, loader, device, t.conf, t.nms_iou, t.max_det)
     ap50 = average_precision(predictions, targets)
     return {"map50": ap50["map"], "map": average_precision(predictions, targets, COCO_THRESHOLDS)["map"],

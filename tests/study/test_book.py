@@ -81,6 +81,13 @@ def test_the_study_builds_into_a_book_with_warnings_as_errors(smoke_book):
         expected = [(r["model"], r["training"]) for r in paper_table(paper)]
         assert sorted(expected) == sorted(tuple(r[:2]) for r in table if tuple(r[:2]) in expected) and len(expected) == 14
         assert all(r[2] == "1" and float(r[3]) >= 0 for r in table)  # one seed: the value and n, no "± 0.000"
+    beyond = {("YOLOv3", "int8, post-training"), ("YOLOv3", "LTH Local + int8"), ("YOLOv3", "Tucker-2, ranks 1/4, fine-tuned")}
+    for dataset in ("builtin", "builtin-dark"):
+        ledger = {tuple(r[:2]): r[2:] for r in table_rows(page, f"Storage ledger, bytes: {dataset}")}
+        assert beyond <= set(ledger)
+        fp32, deflated, fp16, int8 = (int(v.replace(",", "")) for v in ledger[("YOLOv3", "Default")][:4])
+        assert fp32 > deflated > fp16 > int8 > fp32 / 5 and ledger[("YOLOv3", "Default")][4:7] == ["—"] * 3
+        assert all(v != "—" for v in ledger[("YOLOv3", "LTH Local")][4:7])  # a masked model's sparse files
     images = re.findall(r'<img[^>]+src="([^"]+)"', page)
     assert len(images) >= 6 and all((results.parent / src).is_file() for src in images)
     assert "line is the Pareto front" in page_text(results)

@@ -2,16 +2,19 @@ from dataclasses import fields
 from pathlib import Path
 
 from lib.distill import GANParams, KDParams
+from lib.lowrank import LowRankParams
 from lib.paper import paper_table
 from lib.prune.channels import ChannelParams
 from lib.prune.cs import CSParams
 from lib.prune.gradual import GradualParams
 from lib.prune.lth import LTHParams
+from lib.quantize import Int8Params
 from lib.study.rows import ROW, ROWS, rows_of
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 METHODS = {"02_lth": LTHParams, "03_cs": CSParams, "04_kd_hints": KDParams, "05_kd_gan": GANParams,
-           "07_channels": ChannelParams, "08_gradual": GradualParams}
+           "07_channels": ChannelParams, "08_gradual": GradualParams, "09_quantize": Int8Params,
+           "10_lowrank": LowRankParams}
 
 
 def test_the_paper_tables_and_the_row_table_agree_line_for_line():

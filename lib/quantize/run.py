@@ -1,0 +1,84 @@
+"""A study run of post-training int8: a trained model file (the dense YOLOv3, a lottery
+ticket) calibrated on training images, converted, and scored on the test split like
+any trained run. Its folder keeps the source weights (``BEST``, from which the record
+counts parameters and MACs) and the calibration images, so the int8 model can be
+rebuilt exactly (``load_int8``) where it is timed."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from ..models import load_weights
+from ..params import RunParams, validate
+from ..paths import BEST, METRICS, TRAIN_RUNS, run_dir
+from ..train.checkpoint import atomic_save, atomic_write_json
+from ..train.distributed import World
+from ..train.loop import same_params
+from ..train.run import make_loader, open_data, scored
+from .int8 import Int8Detector, int8, quantized_ops
+
+CALIBRATION = "calibration.pt"  # the images the observers saw: (N, 3, H, W) float
+
+
+@dataclass(frozen=True)
+class Int8Params:
+    calibration_images: int = 32    # the first training images in the loader's order, not augmented
+    keep_outputs_fp32: bool = True  # the output convs in float32
+
+
+def check(q: Int8Params) -> Int8Params:
+    if not isinstance(q.calibration_images, int) or q.calibration_images < 1:
+        raise ValueError(f"int8.calibration_images: expected a positive integer, got {q.calibration_images!r}")
+    return q
+
+
+def calibration_images(params: RunParams, n: int) -> torch.Tensor:
+    """(n, 3, S, S): the training split's first ``n`` images, letterboxed, unaugmented."""
+    loader = make_loader(open_data(params)["train"], params, World(), train=False, workers=0)
+    images = []
+    for batch, _ in loader:
+        images.append(batch)
+        if sum(len(b) for b in images) >= n:
+            break
+    return torch.cat(images)[:n]
+
+
+def load_int8(folder: str | Path, keep_outputs_fp32: bool = True) -> Int8Detector:
+    """The int8 model of a ``run_int8`` folder, rebuilt from its source and calibration."""
+    folder = Path(folder)
+    images = torch.load(folder / CALIBRATION, weights_only=True)
+    return int8(load_weights(folder / BEST), images, keep_outputs_fp32)
+
+
+def run_int8(params: RunParams, q: Int8Params, source: str | Path, root: str | Path = TRAIN_RUNS) -> dict:
+    """Quantize the model file ``source`` (trained on ``params``' data) and score it on
+    the test split; metrics as ``lib.train.train`` returns them (no epochs, no history),
+    with the quantized operators of one forward pass."""
+    validate(params)
+    check(q)
+    folder = run_dir(root, params, "int8", {**asdict(q), "source": str(Path(source).resolve())})
+    done = folder / METRICS
+    if done.exists() and same_params(json.loads(done.read_text())["params"], params):
+        return {**json.loads(done.read_text()), "run_dir": str(folder)}
+    if not Path(source).is_file():
+        raise ValueError(f"source: no model file at {source}")
+    folder.mkdir(parents=True, exist_ok=True)
+    images = calibration_images(params, q.calibration_images)
+    shutil.copyfile(source, folder / BEST)
+    atomic_save(images, folder / CALIBRATION)
+    quantized = load_int8(folder, q.keep_outputs_fp32)
+    data = open_data(params)
+    classes = data["train"].classes
+    device = torch.device("cpu")  # quantized kernels run on the CPU
+    evaluate = lambda split: scored(quantized, make_loader(data[split], params, World(), False, 0),  # noqa: E731
+                                    params, device, classes)
+    metrics = {"params": params.to_dict(), "classes": list(classes), "epochs": 0,
+               "val_map50": evaluate("val")["map50"], "history": [], "train_img_per_s": None,
+               "test": evaluate("test"), "fp32_layers": quantized.fp32_layers,
+               "quantized_ops": dict(quantized_ops(quantized, images[:1]))}
+    atomic_write_json(metrics, done)
+    return {**json.loads(done.read_text()), "run_dir": str(folder)}
