@@ -5,7 +5,6 @@ counts parameters and MACs) and the calibration images, so the int8 model can be
 rebuilt exactly (``load_int8``) where it is timed."""
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,11 +13,11 @@ import torch
 
 from ..models import load_weights
 from ..params import RunParams, validate
-from ..paths import BEST, METRICS, TRAIN_RUNS, run_dir
-from ..train.checkpoint import atomic_save, atomic_write_json
+from ..data import DetectionIndex
+from ..paths import BEST, TRAIN_RUNS, run_dir
+from ..train.checkpoint import atomic_save
 from ..train.distributed import World
-from ..train.loop import same_params
-from ..train.run import make_loader, open_data, scored
+from ..train.run import finish, finished, make_loader, open_data, scored
 from .int8 import Int8Detector, int8, quantized_ops
 
 CALIBRATION = "calibration.pt"  # the images the observers saw: (N, 3, H, W) float
@@ -36,9 +35,9 @@ def check(q: Int8Params) -> Int8Params:
     return q
 
 
-def calibration_images(params: RunParams, n: int) -> torch.Tensor:
+def calibration_images(train: DetectionIndex, params: RunParams, n: int) -> torch.Tensor:
     """(n, 3, S, S): the training split's first ``n`` images, letterboxed, unaugmented."""
-    loader = make_loader(open_data(params)["train"], params, World(), train=False, workers=0)
+    loader = make_loader(train, params, World(), train=False, workers=0)
     images = []
     for batch, _ in loader:
         images.append(batch)
@@ -61,18 +60,18 @@ def run_int8(params: RunParams, q: Int8Params, source: str | Path, root: str | P
     validate(params)
     check(q)
     folder = run_dir(root, params, "int8", {**asdict(q), "source": str(Path(source).resolve())})
-    done = folder / METRICS
-    if done.exists() and same_params(json.loads(done.read_text())["params"], params):
-        return {**json.loads(done.read_text()), "run_dir": str(folder)}
+    done = finished(folder, params)
+    if done is not None:
+        return done
     if not Path(source).is_file():
         raise ValueError(f"source: no model file at {source}")
+    data = open_data(params)
+    classes = data["train"].classes
     folder.mkdir(parents=True, exist_ok=True)
-    images = calibration_images(params, q.calibration_images)
+    images = calibration_images(data["train"], params, q.calibration_images)
     shutil.copyfile(source, folder / BEST)
     atomic_save(images, folder / CALIBRATION)
     quantized = load_int8(folder, q.keep_outputs_fp32)
-    data = open_data(params)
-    classes = data["train"].classes
     device = torch.device("cpu")  # quantized kernels run on the CPU
     evaluate = lambda split: scored(quantized, make_loader(data[split], params, World(), False, 0),  # noqa: E731
                                     params, device, classes)
@@ -80,5 +79,4 @@ def run_int8(params: RunParams, q: Int8Params, source: str | Path, root: str | P
                "val_map50": evaluate("val")["map50"], "history": [], "train_img_per_s": None,
                "test": evaluate("test"), "fp32_layers": quantized.fp32_layers,
                "quantized_ops": dict(quantized_ops(quantized, images[:1]))}
-    atomic_write_json(metrics, done)
-    return {**json.loads(done.read_text()), "run_dir": str(folder)}
+    return finish(folder, metrics)

@@ -128,16 +128,12 @@ def ledger_table(results: list[dict], dataset: str) -> pd.DataFrame:
     models only), beside the paper's MB for the row (MiB, as the paper's are)."""
     paper = paper_numbers(PAPER_DATASET[dataset])
     out = []
-    for r in sorted((r for r in results if r["dataset"] == dataset and r["seed"] == min_seed(results, r)
-                     and "ledger" in r), key=lambda r: ORDER.get(r["row"], len(ORDER))):
+    for r in sorted(first_seed(results, lambda r: r["dataset"] == dataset and "ledger" in r),
+                    key=lambda r: ORDER.get(r["row"], len(ORDER))):
         theirs = paper.get(r["row"])
         out.append({"model": r["model"], "training": r["training"], **{k: r["ledger"].get(k) for k in LEDGER},
                     "paper MiB": theirs["storage_mb_mean"] if theirs else None})
     return pd.DataFrame(out, columns=["model", "training", *LEDGER, "paper MiB"]).astype({k: "Int64" for k in LEDGER})
-
-
-def min_seed(results: list[dict], run: dict) -> int:
-    return min(r["seed"] for r in results if (r["row"], r["dataset"]) == (run["row"], run["dataset"]))
 
 
 def coco_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:

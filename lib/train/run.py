@@ -132,6 +132,24 @@ def training_layout(model: Detector) -> Detector:
     return model
 
 
+def finished(run_dir: Path, params: RunParams) -> dict | None:
+    """The metrics of the run in ``run_dir`` if it finished with ``params``, with its folder
+    (``run_dir``); None if it has not."""
+    done = run_dir / METRICS
+    if done.exists():
+        metrics = json.loads(done.read_text())
+        if same_params(metrics["params"], params):
+            return {**metrics, "run_dir": str(run_dir)}
+    return None
+
+
+def finish(run_dir: Path, metrics: dict) -> dict:
+    """Write a run's metrics file (its mark of being done) and return the metrics as a
+    finished run returns them (``finished``)."""
+    atomic_write_json(metrics, run_dir / METRICS)
+    return {**json.loads((run_dir / METRICS).read_text()), "run_dir": str(run_dir)}
+
+
 def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[Callback] = (),
           device: str | None = None, workers: int = 0, log: Callable[[str], None] = print,
           model: Detector | None = None) -> dict:
@@ -143,11 +161,9 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
     ``params.model``."""
     validate(params)
     run_dir = Path(run_dir) if run_dir else params_run_dir(TRAIN_RUNS, params)
-    done = run_dir / METRICS
-    if done.exists():
-        finished = json.loads(done.read_text())
-        if same_params(finished["params"], params):
-            return {**finished, "run_dir": str(run_dir)}
+    done = finished(run_dir, params)
+    if done is not None:
+        return done
     world = setup(device)
     try:
         data = open_data(params)  # every split validated before any model is built
@@ -170,7 +186,6 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
                    "val_map50": max(h["map50"] for h in history), "history": history,
                    "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in history])),
                    "test": test_metrics(model, run_dir, test_loader, params, world.device, classes)}
-        atomic_write_json(metrics, done)
-        return {**json.loads(done.read_text()), "run_dir": str(run_dir)}  # as a finished run returns
+        return finish(run_dir, metrics)
     finally:
         teardown(world)
