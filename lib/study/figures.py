@@ -1,124 +1,263 @@
 """The results chapter's figures, each a function of the runs' results returning a
 matplotlib Figure: mAP against a cost with the Pareto front, per-layer sparsity,
 CS sparsity across the search, training curves and a grid of detections. They only
-draw: whatever needs computing (means, detections) arrives computed."""
+draw: whatever needs computing (means, detections) arrives computed.
+
+Every figure is at most a page wide (``PAGE_WIDTH``) so that the book shows it at its
+own size, and every mAP axis starts at 0 and spans at least 0.1 (``figure_axes.map_axis``)."""
 from __future__ import annotations
+
+import math
+from itertools import product
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.ticker import NullFormatter
+from matplotlib.ticker import MaxNLocator
 from torchvision.ops import clip_boxes_to_image
 
+from .figure_axes import FONT, label_points, log_cost_axis, map_axis, map_top
 from .results import pareto_front, row_means
+from .rows import FAMILY, ORDER, ROW, ROWS
 
-COSTS = {"macs": "MACs (paper rule, one image)", "storage_mib": "storage (MiB, as saved)", "params": "parameters",
-         "latency_ms": "CPU latency (ms, 1 thread, batch 1, the study's input size)",
-         "latency_416_ms": "CPU latency (ms, 1 thread, batch 1, 416 x 416)"}
+# The book's text column is about 800 px and the notebooks' inline backend draws at
+# 100 dpi: a figure up to 8 in wide is shown at its own size, so a 9 pt font stays 9 pt
+# (a wider figure is shrunk to the column, its fonts with it).
+PAGE_WIDTH = 8.0
+SMALL_FONT = 8    # legends inside the small multiples' panels
+OTHER = "other"  # the chapter and family of a row the table no longer holds (old results still draw)
+FAMILY_COLOURS = dict(zip([*dict.fromkeys(FAMILY.values()), OTHER], plt.cm.tab10.colors))
+MODEL_MARKERS = dict(zip(dict.fromkeys(row.model for row in ROWS), "os^DvP*h"))
+CURVES_HEIGHT, LEGEND_LINE = 2.4, 0.17  # inches: a training-curves panel, and each line of its legend
+IMAGES_PER_LINE = 4  # at a page's width each image is 2 in: its class labels stay legible
+
+
+def _in_table_order(results) -> list[dict]:
+    """Results in the row table's order (a row it no longer holds last), for legends in the tables' order."""
+    return sorted(results, key=lambda r: ORDER.get(r["row"], len(ORDER)))
 
 
 def _label(row) -> str:
     return row["model"] if row["training"] == "Default" else f"{row['model']}, {row['training']}"
 
 
+def _chapter(row_id: str) -> str:
+    return ROW[row_id].chapter if row_id in ROW else OTHER
+
+
+def _family(row_id: str) -> str:
+    return FAMILY.get(_chapter(row_id), OTHER)
+
+
+def _marker(model: str) -> str:
+    return MODEL_MARKERS.get(model, "X")  # "X": a model the row table no longer names
+
+
+# --- axes -------------------------------------------------------------------------
+
+def _panel_legend_labels(runs: list[dict]) -> tuple[str | None, list[str]]:
+    """A panel's legend title and one entry per run: runs of one model have it as the
+    title and their training as entries; otherwise each entry is the run's full label."""
+    models = {r["model"] for r in runs}
+    if len(models) == 1:
+        return models.pop(), [r["training"] for r in runs]
+    return None, [_label(r) for r in runs]
+
+
+# --- accuracy against cost ------------------------------------------------------------
+
 def map_vs_cost(runs: pd.DataFrame, cost: str = "macs") -> plt.Figure:
-    """mAP@0.5 (mean over seeds) against ``cost`` on a log axis, one panel per
-    dataset, with the Pareto front (no other row cheaper and better) drawn through."""
+    """mAP@0.5 (mean over seeds) against ``cost`` on a log axis, one panel per dataset:
+    colour by compression family, marker by model, the Pareto front (no other row
+    cheaper and better) drawn through and its rows labelled; each panel has its own
+    legends, of the families and models it shows."""
     datasets = list(dict.fromkeys(runs["dataset"]))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 5), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
-        ax.set_prop_cycle(color=plt.cm.tab20.colors)  # 16 rows: distinct colours
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(PAGE_WIDTH, 4.6 * len(datasets)), squeeze=False)
+    fronts = []
+    for ax, dataset in zip(axes[:, 0], datasets):
         means = row_means(runs, dataset, [cost, "map50"]).reset_index()
-        front = pareto_front(means[cost].to_numpy(), means["map50"].to_numpy())
-        for i, row in means.iterrows():
-            ax.scatter(row[cost], row["map50"], s=40, marker="o" if front[i] else "x", label=_label(row))
-        edge = means[front].sort_values(cost)
-        ax.plot(edge[cost], edge["map50"], "k--", lw=1, label="Pareto front")
-        ax.set(xscale="log", xlabel=COSTS[cost], ylabel="test mAP@0.5", title=dataset)
-        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log range overlap
-        ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        front = means[pareto_front(means[cost].to_numpy(), means["map50"].to_numpy())].sort_values(cost)
+        _cost_panel(ax, means, front, cost)
+        ax.set_title(dataset)
+        fronts.append(front)
     fig.tight_layout()
+    for ax, front in zip(axes[:, 0], fronts):  # once the layout is final: the labels avoid each other on the page
+        label_points(ax, front[cost], front["map50"], [_label(row) for _, row in front.iterrows()])
     return fig
 
 
+def _cost_panel(ax, means: pd.DataFrame, front: pd.DataFrame, cost: str) -> None:
+    """One dataset's rows as points, its Pareto front as a dashed line, its axes and legends."""
+    ax.set_xscale("log")
+    families = [_family(row) for row in means["row"]]
+    for (_, row), family in zip(means.iterrows(), families):
+        ax.scatter(row[cost], row["map50"], s=50, color=FAMILY_COLOURS[family],
+                   marker=_marker(row["model"]), edgecolors="black", linewidths=0.5, zorder=3)
+    ax.plot(front[cost], front["map50"], "k--", lw=1, label="Pareto front", zorder=2)
+    log_cost_axis(ax, cost)
+    map_axis(ax, means["map50"], "test mAP@0.5")
+    ax.grid(alpha=0.3)
+    _point_legends(ax, [f for f in FAMILY_COLOURS if f in families], list(dict.fromkeys(means["model"])))
+
+
+def _point_legends(ax, families: list[str], models: list[str]) -> None:
+    """Two compact legends right of the panel: colours (families), then markers (models)
+    with the front's line."""
+    colours = [Line2D([], [], ls="", marker="o", color=FAMILY_COLOURS[f], mec="black", mew=0.5, label=f)
+               for f in families]
+    markers = [Line2D([], [], ls="", marker=_marker(m), color="0.6", mec="black", mew=0.5, label=m)
+               for m in models]
+    style = {"fontsize": FONT, "title_fontsize": FONT, "alignment": "left", "borderaxespad": 0}
+    first = ax.legend(handles=colours, title="compression", loc="upper left", bbox_to_anchor=(1.03, 1), **style)
+    ax.add_artist(first)  # kept: the next legend call replaces the axes' legend
+    first.set_clip_on(False)  # add_artist clips to the axes: the layout and the saved figure would cut it
+    ax.legend(handles=[*markers, Line2D([], [], color="black", ls="--", lw=1, label="Pareto front")], title="model",
+              loc="lower left", bbox_to_anchor=(1.03, 0), **style)
+
+
+# --- pruning --------------------------------------------------------------------------
+
 def layer_sparsity(results: list[dict]) -> plt.Figure:
     """Fraction of each prunable layer's weights removed, in network order, for every
-    pruned run given (LTH local and global, CS)."""
-    fig, ax = plt.subplots(figsize=(10, 4))
-    for r in results:
-        ax.plot([row["sparsity"] for row in r["layers"]], marker=".", lw=1, label=f"{r['training']} ({r['dataset']})")
-    ax.set(xlabel="prunable layer (network order)", ylabel="sparsity", ylim=(-0.02, 1.02))
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    pruned run given (LTH local and global, CS), one panel per dataset; a training has
+    the same colour in every panel."""
+    datasets = sorted({r["dataset"] for r in results})  # as the results tables
+    colours = dict(zip(dict.fromkeys(r["training"] for r in results), plt.cm.tab10.colors))
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(PAGE_WIDTH, 3 * len(datasets)), squeeze=False)
+    for ax, dataset in zip(axes[:, 0], datasets):
+        runs = _in_table_order(r for r in results if r["dataset"] == dataset)
+        title, labels = _panel_legend_labels(runs)
+        for r, label in zip(runs, labels):
+            ax.plot([row["sparsity"] for row in r["layers"]], marker=".", lw=1, color=colours[r["training"]],
+                    label=label)
+        ax.set(xlabel="prunable layer (network order)", ylabel="sparsity", ylim=(-0.02, 1.02), title=dataset)
+        ax.legend(title=title, fontsize=SMALL_FONT, title_fontsize=SMALL_FONT, loc="upper left",
+                  bbox_to_anchor=(1.02, 1), borderaxespad=0)
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
 def cs_search(results: list[dict]) -> plt.Figure:
     """CS: sparsity 1[s <= 0] of the scores after each epoch of the search rounds."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     for r in results:
         steps = r["search"]
-        ax.plot(range(1, len(steps) + 1), [s["sparsity"] for s in steps], marker=".",
-                label=f"{r['training']} ({r['dataset']})")
+        ax.plot(range(1, len(steps) + 1), [s["sparsity"] for s in steps], marker=".", label=_run_label(r))
     ax.set(xlabel="search epoch (all rounds in order)", ylabel="sparsity of the mask 1[s > 0]")
-    ax.legend(fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=FONT)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
+def _run_label(result: dict) -> str:
+    return f"{result['training']} ({result['dataset']})"
+
+
+# --- training -------------------------------------------------------------------------
+
 def training_curves(results: list[dict]) -> plt.Figure:
-    """Validation mAP@0.5 after each epoch of every run's final training, per dataset."""
-    datasets = list(dict.fromkeys(r["dataset"] for r in results))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(6.5 * len(datasets), 4.5), squeeze=False, sharey=True)
-    for ax, dataset in zip(axes[0], datasets):
-        ax.set_prop_cycle(color=plt.cm.tab20.colors)
-        for r in (r for r in results if r["dataset"] == dataset):
-            ax.plot([h["epoch"] for h in r["history"]], [h["map50"] for h in r["history"]], lw=1, label=_label(r))
-        ax.set(xlabel="epoch", ylabel="validation mAP@0.5", title=dataset)
-        ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    fig.tight_layout()
+    """Validation mAP@0.5 after each epoch of every run's final training, one panel per
+    chapter (rows) and dataset (columns), all on one mAP scale, each headed by its own
+    legend; converted rows (int8) trained no epochs of their own and are left out."""
+    trained = _in_table_order(r for r in results if r["history"])
+    chapters = sorted({_chapter(r["row"]) for r in trained})  # the book's order
+    datasets = sorted({r["dataset"] for r in trained})        # as the results tables
+    panels = {(chapter, dataset): [r for r in trained if _chapter(r["row"]) == chapter and r["dataset"] == dataset]
+              for chapter, dataset in product(chapters, datasets)}
+    # each row as tall as its panel plus its longest legend: the legends sit above the panels
+    height = sum(CURVES_HEIGHT + LEGEND_LINE * (3 + max(len(panels[chapter, d]) for d in datasets))
+                 for chapter in chapters)
+    # one column (a run page's figure): a small panel; two: half a page each
+    width = PAGE_WIDTH if len(datasets) > 1 else 0.6 * PAGE_WIDTH
+    fig, axes = plt.subplots(len(chapters), len(datasets), figsize=(width, height), squeeze=False, layout="constrained")
+    top = map_top(h["map50"] for r in trained for h in r["history"])
+    colours = {}  # a row's colour, the same in both datasets' panels of its chapter
+    for chapter in chapters:
+        colours.update(zip(dict.fromkeys(r["row"] for r in trained if _chapter(r["row"]) == chapter),
+                           plt.cm.tab10.colors))
+    for ax, (chapter, dataset) in zip(axes.flat, panels):
+        if panels[chapter, dataset]:
+            _curves_panel(ax, panels[chapter, dataset], colours, top,
+                          f"{FAMILY.get(chapter, OTHER)} ({chapter})\n{dataset}")
+        else:  # a chapter run on one dataset only: no empty panel
+            ax.remove()
     return fig
 
 
-def detection_grid(samples: list[dict]) -> plt.Figure:
-    """One row per run (``chapter.sample_detections``): its detections in red, the
-    ground truth dashed white."""
-    n_images = len(samples[0]["images"]) if samples else 0
-    fig, axes = plt.subplots(len(samples), n_images, figsize=(2.6 * n_images, 2.6 * len(samples)), squeeze=False)
-    for axes_row, sample in zip(axes, samples):
-        for ax, image, pred, target in zip(axes_row, sample["images"], sample["predictions"], sample["targets"]):
-            ax.imshow(image.permute(1, 2, 0).numpy())
-            for box in target["boxes"].tolist():
-                ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="white", ls="--", lw=1))
-            # drawn within the image: an untrained model's box can reach 1e20 pixels, and a
-            # label there would stretch the figure past what the renderer can allocate
-            boxes = clip_boxes_to_image(pred["boxes"], tuple(image.shape[-2:]))
-            for box, label in zip(boxes.tolist(), pred["labels"].tolist()):
-                ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="red", lw=1.2))
-                ax.text(box[0], box[1], sample["classes"][label], color="red", fontsize=6, va="bottom", clip_on=True)
-            ax.set_axis_off()
-        result = sample["result"]
-        axes_row[0].set_title(f"{_label(result)} ({result['dataset']})", fontsize=8, loc="left")
-    fig.tight_layout()
-    return fig
+def _curves_panel(ax, runs: list[dict], colours: dict, top: float, heading: str) -> None:
+    """The validation curves of a panel's runs (``colours``: by row), up to ``top``,
+    under a legend headed by ``heading`` (and the runs' model when they share one).
+    Above the panel, the legend hides no curve."""
+    model, labels = _panel_legend_labels(runs)
+    for r, label in zip(runs, labels):
+        ax.plot([h["epoch"] for h in r["history"]], [h["map50"] for h in r["history"]], lw=1.2,
+                color=colours[r["row"]], label=label)
+    ax.set_ylim(0, top)
+    ax.set(xlabel="epoch", ylabel="validation mAP@0.5")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(title=f"{heading}, {model}" if model else heading, fontsize=SMALL_FONT, title_fontsize=FONT,
+              loc="lower left", bbox_to_anchor=(0, 1), borderaxespad=0.3, borderpad=0, frameon=False,
+              alignment="left")
+    ax.grid(alpha=0.3)
 
 
 def gradual_schedule(results: list[dict]) -> plt.Figure:
     """Pruning during training: the masks' sparsity and validation mAP@0.5 after each epoch."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.6))
     for r in results:
         epochs = [h["epoch"] for h in r["history"]]
-        label = f"{r['training']} ({r['dataset']})"
-        left.plot(epochs, [h["gradual_sparsity"] for h in r["history"]], marker=".", label=label)
-        right.plot(epochs, [h["map50"] for h in r["history"]], marker=".", label=label)
-    left.set(xlabel="epoch", ylabel="sparsity of the masks", ylim=(-0.02, 1.02))
-    right.set(xlabel="epoch", ylabel="validation mAP@0.5")
+        left.plot(epochs, [h["gradual_sparsity"] for h in r["history"]], marker=".", label=_run_label(r))
+        right.plot(epochs, [h["map50"] for h in r["history"]], marker=".", label=_run_label(r))
+    left.set(ylabel="sparsity of the masks", ylim=(-0.02, 1.02))
+    map_axis(right, [h["map50"] for r in results for h in r["history"]], "validation mAP@0.5")
     for ax in (left, right):
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=SMALL_FONT)
     fig.tight_layout()
     return fig
+
+
+# --- detections -----------------------------------------------------------------------
+
+def detection_grid(samples: list[dict]) -> plt.Figure:
+    """One block of lines per run (``chapter.sample_detections``), at most
+    ``IMAGES_PER_LINE`` images a line: its detections in red, the ground truth dashed white."""
+    n_images = len(samples[0]["images"])
+    per_line = min(n_images, IMAGES_PER_LINE)
+    lines = math.ceil(n_images / per_line)
+    side = PAGE_WIDTH / per_line
+    # each line an image high, and 0.3 in for the run's title above its block
+    fig, axes = plt.subplots(len(samples) * lines, per_line, figsize=(PAGE_WIDTH, (side + 0.3) * len(samples) * lines),
+                             squeeze=False)
+    for i, sample in enumerate(samples):
+        block = axes[i * lines:(i + 1) * lines]
+        for ax in block.flat:  # the cells past the last image stay blank
+            ax.set_axis_off()
+        for ax, image, pred, target in zip(block.flat, sample["images"], sample["predictions"], sample["targets"]):
+            _draw_detections(ax, image, pred, target, sample["classes"])
+        result = sample["result"]
+        block[0, 0].set_title(f"{_label(result)} ({result['dataset']})", fontsize=10, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def _draw_detections(ax, image, pred: dict, target: dict, classes: list[str]) -> None:
+    """One image, its ground truth dashed white and its detections in red, each with its
+    class on a red tag inside the box's top-left corner (inside: a box at the image's top
+    edge would otherwise have its tag cut off)."""
+    ax.imshow(image.permute(1, 2, 0).numpy())
+    for box in target["boxes"].tolist():
+        ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="white", ls="--", lw=1))
+    # drawn within the image: an untrained model's box can reach 1e20 pixels, and a
+    # label there would stretch the figure past what the renderer can allocate
+    boxes = clip_boxes_to_image(pred["boxes"], tuple(image.shape[-2:]))
+    for box, label in zip(boxes.tolist(), pred["labels"].tolist()):
+        ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="red", lw=1.5))
+        ax.text(box[0], box[1], classes[label], color="white", fontsize=FONT, va="top", clip_on=True,
+                bbox={"facecolor": "red", "edgecolor": "none", "pad": 1})

@@ -91,6 +91,12 @@ ROWS: tuple[Row, ...] = (
 )
 ROW = {row.id: row for row in ROWS}
 ORDER = {row.id: i for i, row in enumerate(ROWS)}
+# The compression family of each chapter's rows (a row's family: FAMILY[ROW[row].chapter]),
+# for the figures' colours. Pruning during training is its own family: it removes weights
+# or whole filters.
+FAMILY = {"01_baseline": "trained from scratch", "02_lth": "weight pruning", "03_cs": "weight pruning",
+          "07_channels": "channel pruning", "08_gradual": "pruning during training", "04_kd_hints": "distillation",
+          "05_kd_gan": "distillation", "09_quantize": "quantization", "10_lowrank": "low-rank"}
 
 
 def get_row(row_id: str) -> Row:
