@@ -3,10 +3,14 @@
 #             EXECUTOR=submitit: each run a submitit job (Slurm where srun is present), with the profile's resources
 # make check-slurm  install Debian's slurm-wlm and munge, start a one-node cluster here, submit the smoke
 #             study through it and compare its results with a local run's (not part of make test)
+# make check-book  open every page of the built book in a headless browser (BOOK=., PROFILE=cpu): images
+#             loaded, nothing wider than the text column, no nan or ± 0.000, the landing page naming the
+#             profile, run pages in the rows' order; screenshots in BOOK/_build/screenshots (not in make test)
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.install-stamp
+BROWSER_STAMP := $(VENV)/.browser-stamp
 PROFILE ?= cpu
 # notebooks executed at once by make book, each with its share of the cores
 JOBS    ?= 2
@@ -16,8 +20,12 @@ SEEDS   ?= 1
 SEED_ROWS ?=
 # local: notebooks on this machine, JOBS at once; submitit: a job per run
 EXECUTOR ?= local
+# make check-book: the folder holding the built book's _build/html
+BOOK    ?= .
+# root installs Debian's chromium itself; anyone else through sudo
+SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test book check-slurm clean
+.PHONY: install test book check-slurm check-book clean
 
 install: $(STAMP)
 
@@ -34,11 +42,23 @@ test: $(STAMP)
 book: $(STAMP)
 	@start=$$(date +%s); \
 	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) --executor $(EXECUTOR) --seeds $(SEEDS) $(if $(SEED_ROWS),--seed-rows $(SEED_ROWS)) && \
-	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/_toc.yml . && \
+	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/runs/_toc.yml . && \
 	echo "make book ($(PROFILE)): $$(( $$(date +%s) - start )) s; the book is _build/html/index.html"
 
 check-slurm: $(STAMP)
 	PY=$(PY) .ci/check-slurm
+
+# Playwright (the browser extra, so make test never needs it) drives Debian's chromium through
+# executable_path: no browser download, which the package registries alone could not serve.
+# It drove Debian's chromium 156 headless here; Selenium would need Debian's chromium-driver too.
+$(BROWSER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[browser]"
+	@touch $(BROWSER_STAMP)
+
+check-book: $(BROWSER_STAMP)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	$(PY) -m lib.book_check --book $(BOOK) --profile $(PROFILE) --chromium "$$(command -v chromium)"
 
 clean:
 	rm -rf book/_build

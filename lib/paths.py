@@ -8,8 +8,9 @@ setting never reuses a stale one:
     <root>/teacher-outputs-<hash>/    epoch-<e>.pt: a teacher's outputs for the batches of
                                       an epoch, shared by the runs distilled from it
 
-The study's own files (a run's result JSON and its executed notebook) are named by
-the study run's key, under the roots below.
+The study's own files are under the roots below: a run's result JSON named by the
+study run's key, its executed notebook (a page of the book) by the run's readable
+name, ``<row>-<dataset>-s<seed>`` (``lib.study.grid``).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ SNAPSHOT = "rewind.pt"    # the weights after epoch k, which LTH and CS rewind t
 TRAIN_RUNS = Path("runs") / "train"     # training folders, under the working folder
 STUDY_RESULTS = Path("runs") / "study"  # the study's result JSONs
 BOOK_PAGES = Path("book") / "runs"      # the study's executed notebooks, one folder per chapter
+BOOK_TOC = BOOK_PAGES / "_toc.yml"      # the book's contents with the study's pages in row order (lib.study.toc)
 CLUSTER_JOBS = Path("runs") / "jobs"    # submitit's job files and logs, one folder per job
 
 
@@ -58,6 +60,7 @@ def result_file(results_dir: str | Path, chapter: str, key: str) -> Path:
     return Path(results_dir) / f"{chapter}-{key}.json"
 
 
-def page_file(pages_dir: str | Path, chapter: str, key: str) -> Path:
-    """A study run's executed notebook, where the book picks it up."""
-    return Path(pages_dir) / chapter / f"{key}.ipynb"
+def page_file(pages_dir: str | Path, chapter: str, name: str) -> Path:
+    """A study run's executed notebook, where the book picks it up (its URL's last part)."""
+    return Path(pages_dir) / chapter / f"{name}.ipynb"
+

@@ -24,7 +24,8 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     unknown = set(datasets) - set(PAPER_DATASET)
     if unknown:
         raise ValueError(f"dataset: unknown {sorted(unknown)}; expected some of {sorted(PAPER_DATASET)}")
-    architectures = Run("00_architectures", {"img_size": 416}, (), "The detectors at the paper's scale")
+    architectures = Run("00_architectures", {"img_size": 416}, (), "The detectors at the paper's scale",
+                        name="architectures")
     seeded = seeded_rows(seed_rows, datasets)
     training = []
     for dataset, root in datasets.items():
@@ -32,7 +33,7 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
             common = {"profile": profile, "dataset": dataset, "data_root": root, "seed": seed}
             rows = None if seed == 0 or not seed_rows else seeded[dataset]
             training += dataset_runs(common, definition.fingerprint(), rows)
-    results = Run("06_results", {"profile": profile}, (architectures, *training), "Results")
+    results = Run("06_results", {"profile": profile}, (architectures, *training), "Results", name="results")
     runs = [architectures, *training, results]
     if only:
         chapters = {r.chapter for r in runs}
@@ -40,6 +41,11 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
             raise ValueError(f"only: unknown chapters {sorted(set(only) - chapters)}; expected some of {sorted(chapters)}")
         runs = [r for r in runs if r.chapter in only]
     return runs
+
+
+def page_name(row: str, dataset: str, seed: int) -> str:
+    """A run's page (its URL), readable and unique within the chapter: ``yolov3-lth-global-builtin-s0``."""
+    return f"{row}-{dataset}-s{seed}"
 
 
 def seeded_rows(entries: tuple[str, ...], datasets: dict) -> dict[str, set[str]]:
@@ -69,7 +75,8 @@ def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None =
             depends = tuple(run_of(ROW[i]) for i in row.inputs)
             title = f"{row.model}, {row.training}: {common['dataset']}, seed {common['seed']}"
             fingerprint = stable_hash({"profile": profile_fingerprint, "row": asdict(row)})
-            runs[row.id] = Run(row.chapter, {**common, "row": row.id}, depends, title, fingerprint)
+            runs[row.id] = Run(row.chapter, {**common, "row": row.id}, depends, title, fingerprint,
+                               page_name(row.id, common["dataset"], common["seed"]))
         return runs[row.id]
 
     table = rows_of(common["dataset"])

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..hashing import stable_hash
 from ..paths import page_file, result_file
+from .pages import finish_notebook
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Run:
     title: str = ""                   # the executed page's title (not part of the key)
     fingerprint: str = ""             # a hash of what the parameters name but do not spell
                                       # out (a profile's definition): part of the key
+    name: str = ""                    # the executed page's file name, unique in its chapter
+                                      # (not part of the key); empty: the key
 
     @property
     def key(self) -> str:
@@ -78,28 +81,12 @@ def in_order(runs: list[Run]) -> list[Run]:
     return ordered
 
 
-def finish_notebook(path: Path, title: str = "") -> None:
-    """Tag papermill's injected-parameters cell so the book leaves it out, and give
-    the page the run's title (the first markdown heading)."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
-    heading = next((c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("# ")), None)
-    if title and heading is not None:
-        heading.source = "\n".join([f"# {title}"] + heading.source.splitlines()[1:])
-    nbformat.write(nb, path)
-
-
 def result_path(run: Run, results_dir: Path) -> Path:
     return result_file(results_dir, run.chapter, run.key)
 
 
 def page_path(run: Run, output_dir: Path) -> Path:
-    return page_file(output_dir, run.chapter, run.key)
+    return page_file(output_dir, run.chapter, run.name or run.key)
 
 
 @dataclass(frozen=True)
@@ -127,6 +114,7 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
     from .executors import Threads  # here: the executors module imports Task from this one
 
     backend = backend or Threads(jobs)
+    began = time.monotonic()
     report, finished, broken = Report(), set(), {}   # broken: key -> the failed run's label
     waiting, running = in_order(runs), {}            # running: handle -> (run, start time)
 
@@ -177,7 +165,8 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
                 if reason is None:
                     report.executed.append(run.label)
                     finished.add(run.key)
-                    log(f"  done {run.label} in {time.monotonic() - started:.0f} s")
+                    log(f"  done {run.label} in {time.monotonic() - started:.0f} s; "
+                        + progress(report, len(waiting) + len(running), time.monotonic() - began))
                 else:  # a failed run must not stop the others
                     report.failed[run.label] = reason
                     broken[run.key] = run.label
@@ -185,10 +174,26 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
     return report
 
 
+def progress(report: Report, left: int, elapsed: float) -> str:
+    """How far the study is: runs ended and left, time so far, and the time left at the
+    pace so far (wall time per ended run, with the runs that ran at once; rough, as
+    runs differ in length)."""
+    ended = len(report.executed) + len(report.failed)
+    line = f"{ended} ended, {left} to go, {elapsed / 60:.1f} min so far"
+    if left and ended:
+        line += f", about {elapsed / ended * left / 60:.0f} min left"
+    return line
+
+
 def error_line(error: BaseException) -> str:
     """A failed run in one line: the chapter's own error (a notebook's exception name and
     value, as papermill reports them), or the exception's."""
     return f"{getattr(error, 'ename', type(error).__name__)}: {getattr(error, 'evalue', error)}"
+
+
+# The kernel's own log at ERROR: at WARNING every kernel started prints the same
+# notice that its local TCP sockets are unencrypted, once per run of the study.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 def execute_one(run: Run, template: Path, output: Path, target: Path, inputs: list[Path], cwd: Path | None) -> None:
@@ -199,10 +204,12 @@ def execute_one(run: Run, template: Path, output: Path, target: Path, inputs: li
     target.parent.mkdir(parents=True, exist_ok=True)
     parameters = {**run.parameters, "result_path": str(target.resolve()), "inputs": [str(p.resolve()) for p in inputs]}
     papermill.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
-                               progress_bar=False, cwd=str(cwd) if cwd else None)
+                               progress_bar=False, cwd=str(cwd) if cwd else None,
+                               extra_arguments=QUIET_KERNEL)
     if not target.exists():
         raise RuntimeError(f"the notebook finished without writing {target}")
-    finish_notebook(output, run.title)
+    finish_notebook(output, run.title, parameters, target, f"notebooks/{template.name}",
+                    Path(cwd).resolve() if cwd else Path.cwd())
 
 
 class StudyLocked(RuntimeError):
