@@ -19,12 +19,13 @@ from ..profiles import get_profile, profile_params
 from ..prune.masks import layer_table
 from ..quantize import storage_ledger
 from ..train.checkpoint import atomic_write_json
+from .abstract import landing_values
 from .figures import cs_search, detection_grid, gradual_schedule, layer_sparsity, map_vs_cost, training_curves
 from .footprints import architecture_findings, paper_scale_table
 from .inference import best_model, latencies, map_under_rules, rules_table, sample_detections
 from .results import (architecture_table, coco_table, dense_maps, distillation_against_seeds, first_seed,
                       in_detection_grid, is_dense, ledger_table, load_results, near_zero_rows, pruned, relative_table,
-                      runs_frame, searched, summary_table, table_caption, with_latencies)
+                      runs_frame, searched, summary_table, table_caption, with_latencies, encodings_table)
 from .rows import get_row
 
 # The notebooks' whole vocabulary: defined here, or the results tables, figures and
@@ -35,7 +36,8 @@ __all__ = [
     "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps", "first_seed",
     "in_detection_grid", "is_dense", "ledger_table", "load_results", "near_zero_rows", "pruned", "relative_table",
     "runs_frame", "searched", "summary_table", "table_caption", "with_latencies", "latencies", "cpu_name", "cs_search",
-    "detection_grid", "gradual_schedule", "layer_sparsity", "map_vs_cost", "training_curves",
+    "detection_grid", "gradual_schedule", "layer_sparsity", "map_vs_cost", "training_curves", "landing_values",
+    "encodings_table",
 ]
 TEST_KEYS = ("map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large")
 SHORTCUTS = {"width": "model.width", "epochs": "train.epochs", "img_size": "data.img_size"}
@@ -192,8 +194,8 @@ def styled(table: pd.DataFrame, digits: int = 3):
 
 def run_card(*results: dict | None) -> pd.DataFrame:
     """One line per run given (None skipped): its row, test metrics and footprint
-    (at the run's input size)."""
-    keys = {"model": "model", "training": "training", "dataset": "dataset", "epochs": "epochs", "map50": "mAP@0.5",
+    (at the run's input size). The dataset is the page's (its settings name it)."""
+    keys = {"model": "model", "training": "training", "epochs": "epochs", "map50": "mAP@0.5",
             "map": "mAP@[.5:.95]", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large",
             "params": "params", "macs": "MACs", "storage_mib": "MiB"}
     return pd.DataFrame([{label: r[k] for k, label in keys.items()} for r in results if r])

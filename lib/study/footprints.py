@@ -25,6 +25,11 @@ def row_footprint(row: Row, dataset: str, img_size: int, seed: int = 0) -> dict:
     return footprint(model, img_size)
 
 
+# Each of our measures beside the paper's and the difference, after the row's labels.
+PAPER_SCALE_COLUMNS = ("dataset", "row", "model", "training", "params", "paper params", "Δ params %", "MACs (paper rule)",
+                       "paper MACs", "Δ MACs %", "MiB", "paper MB", "Δ storage %")
+
+
 def paper_scale_table(img_size: int = 416, datasets: tuple[str, ...] = ("voc", "exdark")) -> pd.DataFrame:
     """One row per paper row without training: ours (parameters alive, paper-rule MACs,
     MiB on disk) and the paper's, with our difference in percent."""
@@ -46,7 +51,7 @@ def paper_scale_table(img_size: int = 416, datasets: tuple[str, ...] = ("voc", "
     for ours, theirs, label in (("params", "paper params", "Δ params %"), ("MACs (paper rule)", "paper MACs", "Δ MACs %"),
                                 ("MiB", "paper MB", "Δ storage %")):
         table[label] = 100 * (table[ours] / table[theirs] - 1)
-    return table
+    return table[list(PAPER_SCALE_COLUMNS)]
 
 
 def architecture_findings(table: pd.DataFrame) -> dict[str, str]:

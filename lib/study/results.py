@@ -12,6 +12,7 @@ import pandas as pd
 from ..measure import ENCODINGS
 from ..paper import paper_numbers
 from ..quantize import LEDGER
+from .footprints import PAPER_SCALE_COLUMNS
 from .rows import DENSE, ORDER, PAPER_DATASET, ROW
 
 COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
@@ -69,7 +70,7 @@ def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
                     "params": int(round(group["params"].mean())), "MACs": int(round(group["macs"].mean())),
                     "MiB": float(group["storage_mib"].mean()),
                     **{label: float(group[c].mean()) for c, label in LATENCY_LABELS.items() if c in group},
-                    "file": ENCODINGS[group["storage_encoding"].iloc[0]]})
+                    "file": group["storage_encoding"].iloc[0]})
     return pd.DataFrame(out)
 
 
@@ -114,12 +115,17 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
             line[f"{label} %"] = 100 * ours[key] / dense[key]
             if paper_key:
                 line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
-        out.append({**line, "file": ENCODINGS[encodings[row]]})
+        out.append({**line, "file": encodings[row]})
         if row == DENSE:
             out.append({"model": model, "training": f"{training}, file deflated",
                         f"{MEASURES['storage_mib'][0]} %": 100 * dense["deflated_mib"] / dense["storage_mib"],
-                        "file": ENCODINGS["deflated"]})
+                        "file": "deflated"})
     return pd.DataFrame(out)
+
+
+def encodings_table() -> pd.DataFrame:
+    """What each ``file`` of the tables holds (their short names keep the tables narrow)."""
+    return pd.DataFrame(list(ENCODINGS.items()), columns=["file", "what it holds"])
 
 
 def ledger_table(results: list[dict], dataset: str) -> pd.DataFrame:
@@ -159,12 +165,17 @@ def table_caption(dataset: str) -> str:
     return f"{TABLES[PAPER_DATASET[dataset]]} analog: {dataset}"
 
 
+def table_key(dataset: str) -> str:
+    """The key of the paper table a dataset's results stand beside (glued values carry it)."""
+    return "table1" if PAPER_DATASET[dataset] == "voc" else "table2"
+
+
 def dense_maps(runs: pd.DataFrame) -> dict[str, str]:
     """The dense YOLOv3's mean test mAP@0.5 on the dataset of each paper table ("n/a" if not run)."""
     out = dict.fromkeys(("table1", "table2"), "n/a")
     dense = runs[runs["row"] == DENSE]
     for dataset, group in dense.groupby("dataset"):
-        out["table1" if PAPER_DATASET[dataset] == "voc" else "table2"] = f"{group['map50'].mean():.3f}"
+        out[table_key(dataset)] = f"{group['map50'].mean():.3f}"
     return out
 
 
@@ -194,11 +205,12 @@ def searched(result: dict) -> bool:
 
 
 def architecture_table(inputs: list[str]) -> pd.DataFrame:
-    """The paper-scale footprint table written by the architecture chapter (one of ``inputs``)."""
+    """The paper-scale footprint table written by the architecture chapter (one of
+    ``inputs``), in ``paper_scale_table``'s column order (a JSON file keeps no order)."""
     for path in inputs:
         result = json.loads(Path(path).read_text())
         if "training" not in result and "rows" in result:
-            return pd.DataFrame(result["rows"])
+            return pd.DataFrame(result["rows"])[list(PAPER_SCALE_COLUMNS)].drop(columns="row")
     raise ValueError("inputs: no result of the architecture chapter (00_architectures) among them")
 
 

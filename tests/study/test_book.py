@@ -1,5 +1,6 @@
 import html
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from lib.paper import paper_table
-from lib.paths import STUDY_RESULTS
+from lib.book_check import nav_order_failures, profile_failures, text_failures
+from lib.paths import BOOK_TOC, STUDY_RESULTS
 from lib.study.compare import differences
 from lib.study.grid import study_runs
 from lib.study.runner import in_order
@@ -35,6 +37,7 @@ def smoke_book(tmp_path_factory) -> Path:
     shutil.copy(ROOT / "_config.yml", root)
     for page in [ROOT / "book" / "_toc.yml", *(ROOT / "book").glob("*.md")]:
         shutil.copy(page, book)
+    shutil.copytree(ROOT / "book" / "_static", book / "_static")
     study = smoke_study(root, "--jobs", "2")
     assert study.returncode == 0, study.stdout + study.stderr
     return root
@@ -65,16 +68,16 @@ def test_the_study_builds_into_a_book_with_warnings_as_errors(smoke_book):
     again = smoke_study(tmp_path)
     assert "0 executed" in again.stdout  # a finished study runs nothing the second time
     jb = Path(sys.executable).with_name("jupyter-book")
-    build = subprocess.run([str(jb), "build", "-W", "--keep-going", "--toc", str(book / "_toc.yml"), str(tmp_path)],
+    build = subprocess.run([str(jb), "build", "-W", "--keep-going", "--toc", str(tmp_path / BOOK_TOC), str(tmp_path)],
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stdout[-3000:]
-    chapter = next((tmp_path / "_build" / "html" / "book" / "runs" / "00_architectures").glob("*.html"))
+    chapter = tmp_path / "_build" / "html" / "book" / "runs" / "00_architectures" / "architectures.html"
     text = page_text(chapter)
     assert "YOLOv3 has 61,626,049 parameters" in text and "LTH Local" in text and "118.26" in text
     assert "result_path" not in text and "injected" not in chapter.read_text()
     html_root = tmp_path / "_build" / "html"
     assert len(list((html_root / "book" / "runs").glob("*/*.html"))) == len(study_runs("smoke"))
-    results = next((html_root / "book" / "runs" / "06_results").glob("*.html"))
+    results = html_root / "book" / "runs" / "06_results" / "results.html"
     page = results.read_text()
     for dataset, paper in (("builtin", "voc"), ("builtin-dark", "exdark")):
         table = table_rows(page, f"{'Table I' if paper == 'voc' else 'Table II'} analog: {dataset}")
@@ -90,10 +93,11 @@ def test_the_study_builds_into_a_book_with_warnings_as_errors(smoke_book):
         assert all(v != "—" for v in ledger[("YOLOv3", "LTH Local")][4:7])  # a masked model's sparse files
     images = re.findall(r'<img[^>]+src="([^"]+)"', page)
     assert len(images) >= 6 and all((results.parent / src).is_file() for src in images)
-    assert "line is the Pareto front" in page_text(results)
+    assert "dashed line joins the rows on the Pareto front" in page_text(results)
     assert " nan " not in page_text(results) and "± 0.000" not in page_text(results)  # a dash, and no fake spread
     for distilled in (html_root / "book" / "runs").glob("0[45]_kd_*/*.html"):
-        teacher, plain, student = table_rows(distilled.read_text(), None)  # side by side
+        side_by_side = "Test split: the teacher, the student trained alone, the distilled student"
+        teacher, plain, student = table_rows(distilled.read_text(), side_by_side)
         assert teacher[:2] == ["YOLOv3", "Default"] and plain[:2] == [student[0], "Default"]
         assert student[0].endswith("(leaky)") and student[1].startswith("KD")
 
@@ -105,3 +109,38 @@ def table_rows(page: str, caption: str | None) -> list[list[str]]:
     rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)[1:]
     return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
             for r in rows]
+
+
+def nav_paths(page: str, where: str = "book") -> list[str]:
+    """The left sidebar's links of a page in folder ``where`` (of the HTML root), as
+    paths from the HTML root, in order."""
+    nav = page[page.index('<nav class="bd-docs-nav'):]
+    nav = nav[:nav.index("</nav>")]
+    return [posixpath.normpath(posixpath.join(where, href.split("#")[0]))
+            for href in re.findall(r'href="([^"#]+\.html)', nav)]
+
+
+def test_the_book_names_its_profile_lists_runs_in_row_order_and_shows_each_runs_settings(smoke_book):
+    """Issue 16's structural points on the smoke book's HTML (make check-book repeats
+    them in a browser): the landing page names the profile built, the navigation lists
+    run pages by row, dataset and seed, no page shows nan or a spread of one seed, and
+    every run page shows its settings and how to run it again."""
+    html_root = smoke_book / "_build" / "html"
+    if not html_root.exists():
+        pytest.skip("the book is built by test_the_study_builds_into_a_book_with_warnings_as_errors")
+    landing = (html_root / "book" / "intro.html").read_text()
+    assert profile_failures(page_text(html_root / "book" / "intro.html"), "smoke") == []
+    assert profile_failures(page_text(html_root / "book" / "intro.html"), "cpu") != []
+    nav = nav_paths(landing)
+    runs = [p for p in nav if p.startswith("book/runs/")]
+    assert len(runs) == len(study_runs("smoke")) and nav_order_failures(runs, ("builtin", "builtin-dark")) == []
+    assert runs.index("book/runs/02_lth/yolov3-lth-local-builtin-s0.html") + 1 == \
+        runs.index("book/runs/02_lth/yolov3-lth-local-builtin-dark-s0.html")
+    for page in html_root.glob("book/**/*.html"):
+        assert text_failures(page_text(page)) == [], page
+    lth = (html_root / "book" / "runs" / "02_lth" / "yolov3-lth-global-builtin-s0.html").read_text()
+    settings = table_rows(lth, None)[0]
+    assert settings[:4] == ["smoke", "builtin", "0", "yolov3-lth-global"]
+    assert "target_sparsity = 0.9" in page_text(html_root / "book" / "runs" / "02_lth" / "yolov3-lth-global-builtin-s0.html")
+    assert "Try it" in lth and "-p row yolov3-lth-global" in html.unescape(lth)
+

@@ -1,0 +1,172 @@
+"""What the book's written pages state about the build they belong to: on the landing
+page the scale it ran at and where (profile, seeds, commit, date, CPU, threads) and its
+headline, the row with the best trade-off of accuracy against MACs beside the paper's
+numbers for the same row; on each method's chapter page, a table of its runs and what
+they show. The results notebook computes these and glues them; the pages paste them,
+so they always describe the build actually made."""
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..measure import cpu_name
+from ..profiles import get_profile, profile_params
+from .results import pareto_front, relative_table, row_means, table_key
+from .rows import DENSE, PAPER_DATASET, ROW
+
+REPO = Path(__file__).resolve().parents[2]
+KEEPS = 0.9  # a trade-off worth naming keeps at least this share of the dense mAP@0.5
+PAPER_NAMES = {"voc": "VOC", "exdark": "ExDark"}
+LEARNED = 0.05  # below this dense mAP@0.5 (the smoke profile's seconds of training) no % of it means anything
+
+
+def commit() -> str:
+    """The repository's short commit, marked if tracked files differ from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        return head + (" (with uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+def build_info(profile: str, runs: pd.DataFrame, threads: int) -> dict[str, str]:
+    """The build's facts for the landing page, as text."""
+    seeds = runs.groupby(["dataset", "row"])["seed"].nunique()
+    return {"profile": profile, "scale": describe(profile),
+            "seeds": str(seeds.max()) if seeds.min() == seeds.max() else f"{seeds.min()} to {seeds.max()} per row",
+            "runs": str(len(runs)), "datasets": ", ".join(dict.fromkeys(runs["dataset"])),
+            "commit": commit(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "cpu": cpu_name(), "threads": str(threads)}
+
+
+def describe(profile: str) -> str:
+    """The profile's scale in words: width, input size, schedule, optimiser and data."""
+    definition, base = get_profile(profile), profile_params(profile)
+    d, t = base.data, base.train
+    epochs = f"{t.epochs} epochs"
+    longer = {name: o["train.epochs"] for name, o in definition.per_model.items() if "train.epochs" in o}
+    if longer:
+        epochs += " (" + ", ".join(f"{name} {n}" for name, n in longer.items()) + ")"
+    data = ", ".join(definition.datasets)
+    if d.dataset.startswith("builtin"):
+        data += f" ({d.builtin_train} generated training images each)"
+    return (f"models at width {base.model.width:g}, {d.img_size} × {d.img_size} inputs, {epochs} in batches of "
+            f"{t.batch_size}, {t.optimizer}, on {data}")
+
+
+def best_trade_off(runs: pd.DataFrame, dataset: str) -> str | None:
+    """The row id of the cheapest row by MACs on the Pareto front of mAP@0.5 against
+    MACs that keeps ``KEEPS`` of the dense YOLOv3's mAP@0.5; failing that, the
+    front's most accurate row besides the dense one (None: no such row)."""
+    means = row_means(runs, dataset, ["macs", "map50"]).reset_index()
+    front = means[pareto_front(means["macs"].to_numpy(), means["map50"].to_numpy()) & (means["row"] != DENSE)]
+    dense = means.loc[means["row"] == DENSE, "map50"]
+    if front.empty or dense.empty:
+        return None
+    keeping = front[front["map50"] >= KEEPS * dense.iloc[0]]
+    chosen = keeping.nsmallest(1, "macs") if len(keeping) else front.nlargest(1, "map50")
+    return chosen["row"].iloc[0]
+
+
+def headline(runs: pd.DataFrame, dataset: str) -> str:
+    """One sentence: the best trade-off row of ``dataset`` as % of the dense YOLOv3,
+    beside the paper's percentages for the same row where the paper has it."""
+    dense = row_means(runs, dataset, ["map50"]).xs(DENSE, level="row")["map50"]
+    if len(dense) and dense.iloc[0] < LEARNED:
+        return (f"On {dataset} the dense YOLOv3 reached a test mAP@0.5 of only {dense.iloc[0]:.3f} in this build: "
+                "too little for percentages of it to say anything; build a profile that learns (make book).")
+    row = best_trade_off(runs, dataset)
+    if row is None:
+        return f"No row of {dataset} lies on the accuracy–MACs front besides the dense YOLOv3."
+    label = ROW[row]
+    table = relative_table(runs, dataset)
+    line = table[(table["model"] == label.model) & (table["training"] == label.training)].iloc[0]
+    mib = row_means(runs, dataset, ["storage_mib"]).xs(row, level="row")["storage_mib"].iloc[0]
+    ours = (f"{label.model}, {label.training} keeps {line['mAP@0.5 %']:.0f}% of the dense YOLOv3's test "
+            f"mAP@0.5 with {line['params %']:.1f}% of its parameters, {line['MACs %']:.1f}% of its MACs and a "
+            f"{mib:.2f} MiB file")
+    if np.isnan(line.get("paper mAP@0.5 %", np.nan)):
+        return ours + " (a row the paper did not have)."
+    return (ours + f"; in the paper, on {PAPER_NAMES[PAPER_DATASET[dataset]]}, "
+            f"the same row kept {line['paper mAP@0.5 %']:.0f}% of the mAP with {line['paper params %']:.1f}% of the "
+            f"parameters and {line['paper MACs %']:.1f}% of the MACs.")
+
+
+def compact_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Every row of ``dataset`` in a few columns: test mAP@0.5, and mAP, parameters and
+    MACs as % of the dense YOLOv3 beside the paper's mAP % (— where the paper has no row)."""
+    table = relative_table(runs, dataset)
+    table = table[~table["training"].str.endswith("file deflated")]
+    means = row_means(runs, dataset, ["map50"]).reset_index()
+    table = table.merge(means[["model", "training", "map50"]], on=["model", "training"], how="left")
+    return table.rename(columns={"map50": "mAP@0.5"})[
+        ["model", "training", "mAP@0.5", "mAP@0.5 %", "paper mAP@0.5 %", "params %", "MACs %"]]
+
+
+def landing_values(profile: str, runs: pd.DataFrame, threads: int) -> dict:
+    """Every value the landing page pastes, by glue key: ``build_<fact>``, and for each
+    paper table (``table1``, ``table2``) its dataset's ``headline_`` sentence and
+    ``summary_`` table (a DataFrame, its caption in ``attrs``), or a note where this
+    build did not run that dataset (the page pastes every key, whatever was built)."""
+    values = {f"build_{key}": value for key, value in build_info(profile, runs, threads).items()}
+    by_table = {table_key(dataset): dataset for dataset in dict.fromkeys(runs["dataset"])}
+    for table in ("table1", "table2"):
+        dataset = by_table.get(table)
+        if dataset is None:
+            values[f"headline_{table}"] = values[f"summary_{table}"] = "Not run in this build."
+            continue
+        values[f"headline_{table}"] = headline(runs, dataset)
+        summary = compact_table(runs, dataset)
+        summary.attrs["caption"] = f"Every row as % of the dense YOLOv3: {dataset}"
+        values[f"summary_{table}"] = summary
+    for page, chapters in CHAPTER_PAGES.items():
+        table = chapter_table(runs, chapters)
+        table.attrs["caption"] = "This build's runs of the chapter, every dataset (n: seeds)"
+        values[f"chapter_{page}"] = table if len(table) else "None of this chapter's rows ran in this build."
+        values[f"conclusion_{page}"] = chapter_conclusion(table)
+    return values
+
+
+# The written chapters that summarise runs (book/<page>.md), with the templates of their runs.
+CHAPTER_PAGES = {"training": ("01_baseline",), "pruning": ("02_lth", "03_cs", "07_channels", "08_gradual"),
+                 "distillation": ("04_kd_hints", "05_kd_gan"), "quantization": ("09_quantize", "10_lowrank")}
+
+
+def chapter_table(runs: pd.DataFrame, chapters: tuple[str, ...]) -> pd.DataFrame:
+    """The rows run by ``chapters``' templates on every dataset: test mAP@0.5 (mean over
+    seeds, with n) and mAP, parameters and MACs as % of the dense YOLOv3, and the file's MiB."""
+    out = []
+    for dataset in dict.fromkeys(runs["dataset"]):
+        means = row_means(runs, dataset, ["map50", "params", "macs", "storage_mib"])
+        seeds = runs[runs["dataset"] == dataset].groupby("row")["seed"].nunique()
+        dense = means.xs(DENSE, level="row").iloc[0]
+        for (row, model, training), m in means.iterrows():
+            if row in ROW and ROW[row].chapter in chapters:
+                out.append({"dataset": dataset, "model": model, "training": training, "n": int(seeds[row]),
+                            "mAP@0.5": m["map50"], "mAP %": 100 * m["map50"] / dense["map50"],
+                            "params %": 100 * m["params"] / dense["params"], "MACs %": 100 * m["macs"] / dense["macs"],
+                            "MiB": m["storage_mib"]})
+    return pd.DataFrame(out)
+
+
+def chapter_conclusion(table: pd.DataFrame) -> str:
+    """What a chapter's runs show on each dataset (``chapter_table``): its most accurate
+    row and its cheapest by MACs, each against the dense YOLOv3."""
+    if table.empty:
+        return "None of this chapter's rows ran in this build."
+    lines = []
+    for dataset, rows in table.groupby("dataset", sort=False):
+        best, cheapest = rows.loc[rows["mAP %"].idxmax()], rows.loc[rows["MACs %"].idxmin()]
+        line = (f"On {dataset}, the most accurate is {best['model']}, {best['training']} "
+                f"({best['mAP %']:.0f}% of the dense mAP@0.5 at {best['MACs %']:.1f}% of its MACs)")
+        if cheapest.name != best.name:
+            line += (f"; the cheapest, {cheapest['model']}, {cheapest['training']}, keeps {cheapest['mAP %']:.0f}% "
+                     f"at {cheapest['MACs %']:.1f}% of the MACs")
+        lines.append(line + ".")
+    return " ".join(lines)
