@@ -74,13 +74,21 @@ def best_trade_off(runs: pd.DataFrame, dataset: str) -> str | None:
     return chosen["row"].iloc[0]
 
 
-def headline(runs: pd.DataFrame, dataset: str) -> str:
-    """One sentence: the best trade-off row of ``dataset`` as % of the dense YOLOv3,
-    beside the paper's percentages for the same row where the paper has it."""
+def not_learned(runs: pd.DataFrame, dataset: str) -> str:
+    """Why no percentage of the dense YOLOv3 of ``dataset`` means anything in this build
+    (it reached less than ``LEARNED``), or "" where it learned."""
     dense = row_means(runs, dataset, ["map50"]).xs(DENSE, level="row")["map50"]
     if len(dense) and dense.iloc[0] < LEARNED:
         return (f"On {dataset} the dense YOLOv3 reached a test mAP@0.5 of only {dense.iloc[0]:.3f} in this build: "
                 "too little for percentages of it to say anything; build a profile that learns (make book).")
+    return ""
+
+
+def headline(runs: pd.DataFrame, dataset: str) -> str:
+    """One sentence: the best trade-off row of ``dataset`` as % of the dense YOLOv3,
+    beside the paper's percentages for the same row where the paper has it."""
+    if not_learned(runs, dataset):
+        return not_learned(runs, dataset)
     row = best_trade_off(runs, dataset)
     if row is None:
         return f"No row of {dataset} lies on the accuracy–MACs front besides the dense YOLOv3."
@@ -105,6 +113,7 @@ def compact_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     table = table[~table["training"].str.endswith("file deflated")]
     means = row_means(runs, dataset, ["map50"]).reset_index()
     table = table.merge(means[["model", "training", "map50"]], on=["model", "training"], how="left")
+    table["map50"] = table["map50"].map(lambda v: f"{v:.3f}")  # 3 digits where the percentages show 1
     return table.rename(columns={"map50": "mAP@0.5"})[
         ["model", "training", "mAP@0.5", "mAP@0.5 %", "paper mAP@0.5 %", "params %", "MACs %"]]
 
@@ -129,7 +138,7 @@ def landing_values(profile: str, runs: pd.DataFrame, threads: int) -> dict:
         table = chapter_table(runs, chapters)
         table.attrs["caption"] = "This build's runs of the chapter, every dataset (n: seeds)"
         values[f"chapter_{page}"] = table if len(table) else "None of this chapter's rows ran in this build."
-        values[f"conclusion_{page}"] = chapter_conclusion(table)
+        values[f"conclusion_{page}"] = chapter_conclusion(runs, table)
     return values
 
 
@@ -149,19 +158,23 @@ def chapter_table(runs: pd.DataFrame, chapters: tuple[str, ...]) -> pd.DataFrame
         for (row, model, training), m in means.iterrows():
             if row in ROW and ROW[row].chapter in chapters:
                 out.append({"dataset": dataset, "model": model, "training": training, "n": int(seeds[row]),
-                            "mAP@0.5": m["map50"], "mAP %": 100 * m["map50"] / dense["map50"],
+                            "mAP@0.5": f"{m['map50']:.3f}", "mAP %": 100 * m["map50"] / dense["map50"],
                             "params %": 100 * m["params"] / dense["params"], "MACs %": 100 * m["macs"] / dense["macs"],
                             "MiB": m["storage_mib"]})
     return pd.DataFrame(out)
 
 
-def chapter_conclusion(table: pd.DataFrame) -> str:
+def chapter_conclusion(runs: pd.DataFrame, table: pd.DataFrame) -> str:
     """What a chapter's runs show on each dataset (``chapter_table``): its most accurate
-    row and its cheapest by MACs, each against the dense YOLOv3."""
+    row and its cheapest by MACs, each against the dense YOLOv3 (nothing, where that
+    learned too little for a percentage of it to mean anything)."""
     if table.empty:
         return "None of this chapter's rows ran in this build."
     lines = []
     for dataset, rows in table.groupby("dataset", sort=False):
+        if not_learned(runs, dataset):
+            lines.append(not_learned(runs, dataset))
+            continue
         best, cheapest = rows.loc[rows["mAP %"].idxmax()], rows.loc[rows["MACs %"].idxmin()]
         line = (f"On {dataset}, the most accurate is {best['model']}, {best['training']} "
                 f"({best['mAP %']:.0f}% of the dense mAP@0.5 at {best['MACs %']:.1f}% of its MACs)")

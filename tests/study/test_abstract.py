@@ -1,5 +1,5 @@
 """The values the landing page and the chapter pages paste (lib.study.abstract)."""
-from lib.study.abstract import best_trade_off, chapter_table, describe, headline, landing_values
+from lib.study.abstract import best_trade_off, chapter_conclusion, chapter_table, describe, headline, landing_values
 from lib.study.results import runs_frame
 from tests.study.test_results import result
 
@@ -22,6 +22,7 @@ def test_the_best_trade_off_is_the_cheapest_front_row_keeping_ninety_percent():
     assert "in the paper, on VOC, the same row kept 69%" in sentence
     untrained = runs_frame([{**r, "map50": r["map50"] / 20} for r in LIGHT])  # dense 0.03: nothing learned
     assert headline(untrained, "builtin").startswith("On builtin the dense YOLOv3 reached a test mAP@0.5 of only 0.030")
+    assert chapter_conclusion(untrained, chapter_table(untrained, ("02_lth",))) == headline(untrained, "builtin")
 
 
 def test_every_key_the_pages_paste_exists_even_for_a_dataset_not_built():
