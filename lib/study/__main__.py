@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         for page in remove_stale_pages(runs, args.root / BOOK_PAGES):
             print(f"removed the page of a run no longer in the study: {page}")
     whole = study_runs(args.profile, datasets, args.seeds, (), tuple(args.seed_rows))
-    toc = write_toc(whole, args.root / "book" / "_toc.yml", args.root / BOOK_PAGES, args.root / BOOK_TOC)
+    template = next(t for t in (args.root / "book" / "_toc.yml", REPO / "book" / "_toc.yml") if t.exists())
+    toc = write_toc(whole, template, args.root / BOOK_PAGES, args.root / BOOK_TOC)
     print(f"the book's contents, in row order: {toc}")
     print(report.summary())
     return 0 if report.ok else 1
