@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from lib.profiles import get_profile
-from lib.study.rows import PAPER_DATASET, ROWS
+from .profiles import get_profile
+from .study.rows import PAPER_DATASET, ROWS
 
 WIDTH, HEIGHT = 1400, 900
 LANDING = "book/intro.html"  # the book's root; index.html only redirects to it

@@ -24,6 +24,7 @@ BEST = "best.pt"          # the best weights by validation mAP@0.5, as a model f
 METRICS = "metrics.json"  # written last: a run holding it is finished
 SNAPSHOT = "rewind.pt"    # the weights after epoch k, which LTH and CS rewind to
 
+REPO = Path(__file__).resolve().parents[1]  # the repository: notebook templates, book/_toc.yml, git
 TRAIN_RUNS = Path("runs") / "train"     # training folders, under the working folder
 STUDY_RESULTS = Path("runs") / "study"  # the study's result JSONs
 BOOK_PAGES = Path("book") / "runs"      # the study's executed notebooks, one folder per chapter
@@ -63,4 +64,3 @@ def result_file(results_dir: str | Path, chapter: str, key: str) -> Path:
 def page_file(pages_dir: str | Path, chapter: str, name: str) -> Path:
     """A study run's executed notebook, where the book picks it up (its URL's last part)."""
     return Path(pages_dir) / chapter / f"{name}.ipynb"
-

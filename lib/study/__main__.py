@@ -20,15 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-from ..paths import BOOK_PAGES, BOOK_TOC, CLUSTER_JOBS, STUDY_RESULTS
+from ..paths import BOOK_PAGES, BOOK_TOC, CLUSTER_JOBS, REPO, STUDY_RESULTS
 from ..profiles import PROFILES
 from .executors import EXECUTORS, make_backend
 from .grid import study_runs
 from .resources import resources_for
 from .runner import StudyLocked, execute, remove_stale_pages, study_lock
 from .toc import write_toc
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.only:  # a partial study leaves the other chapters' pages alone
         for page in remove_stale_pages(runs, args.root / BOOK_PAGES):
             print(f"removed the page of a run no longer in the study: {page}")
-    whole = study_runs(args.profile, datasets, args.seeds, (), tuple(args.seed_rows))
+    # the contents list every page of the study, also those a partial run (--only) left as they were
+    whole = study_runs(args.profile, datasets, args.seeds, (), tuple(args.seed_rows)) if args.only else runs
     template = next(t for t in (args.root / "book" / "_toc.yml", REPO / "book" / "_toc.yml") if t.exists())
     toc = write_toc(whole, template, args.root / BOOK_PAGES, args.root / BOOK_TOC)
     print(f"the book's contents, in row order: {toc}")

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import subprocess
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..measure import cpu_name
+from ..paths import REPO
 from ..profiles import get_profile, profile_params
 from .results import pareto_front, relative_table, row_means, table_key
 from .rows import DENSE, PAPER_DATASET, ROW
 
-REPO = Path(__file__).resolve().parents[2]
 KEEPS = 0.9  # a trade-off worth naming keeps at least this share of the dense mAP@0.5
 PAPER_NAMES = {"voc": "VOC", "exdark": "ExDark"}
 LEARNED = 0.05  # below this dense mAP@0.5 (the smoke profile's seconds of training) no % of it means anything
@@ -87,8 +86,9 @@ def not_learned(runs: pd.DataFrame, dataset: str) -> str:
 def headline(runs: pd.DataFrame, dataset: str) -> str:
     """One sentence: the best trade-off row of ``dataset`` as % of the dense YOLOv3,
     beside the paper's percentages for the same row where the paper has it."""
-    if not_learned(runs, dataset):
-        return not_learned(runs, dataset)
+    reason = not_learned(runs, dataset)
+    if reason:
+        return reason
     row = best_trade_off(runs, dataset)
     if row is None:
         return f"No row of {dataset} lies on the accuracy–MACs front besides the dense YOLOv3."
@@ -172,8 +172,9 @@ def chapter_conclusion(runs: pd.DataFrame, table: pd.DataFrame) -> str:
         return "None of this chapter's rows ran in this build."
     lines = []
     for dataset, rows in table.groupby("dataset", sort=False):
-        if not_learned(runs, dataset):
-            lines.append(not_learned(runs, dataset))
+        reason = not_learned(runs, dataset)
+        if reason:
+            lines.append(reason)
             continue
         best, cheapest = rows.loc[rows["mAP %"].idxmax()], rows.loc[rows["MACs %"].idxmin()]
         line = (f"On {dataset}, the most accurate is {best['model']}, {best['training']} "

@@ -23,9 +23,9 @@ from .abstract import landing_values
 from .figures import cs_search, detection_grid, gradual_schedule, layer_sparsity, map_vs_cost, training_curves
 from .footprints import architecture_findings, paper_scale_table
 from .inference import best_model, latencies, map_under_rules, rules_table, sample_detections
-from .results import (architecture_table, coco_table, dense_maps, distillation_against_seeds, first_seed,
-                      in_detection_grid, is_dense, ledger_table, load_results, near_zero_rows, pruned, relative_table,
-                      runs_frame, searched, summary_table, table_caption, with_latencies, encodings_table)
+from .results import (architecture_table, coco_table, dense_maps, distillation_against_seeds, encodings_table,
+                      first_seed, in_detection_grid, is_dense, ledger_table, load_results, near_zero_rows, pruned,
+                      relative_table, runs_frame, searched, summary_table, table_caption, with_latencies)
 from .rows import get_row
 
 # The notebooks' whole vocabulary: defined here, or the results tables, figures and
@@ -33,7 +33,8 @@ from .rows import get_row
 __all__ = [
     "quiet", "check_parameters", "run_params", "method_params", "rewind_point", "read_inputs", "best_model", "record",
     "save_result", "styled", "run_card", "sample_detections", "map_under_rules", "rules_table",
-    "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps", "first_seed",
+    "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps",
+    "distillation_against_seeds", "first_seed",
     "in_detection_grid", "is_dense", "ledger_table", "load_results", "near_zero_rows", "pruned", "relative_table",
     "runs_frame", "searched", "summary_table", "table_caption", "with_latencies", "latencies", "cpu_name", "cs_search",
     "detection_grid", "gradual_schedule", "layer_sparsity", "map_vs_cost", "training_curves", "landing_values",

@@ -54,7 +54,7 @@ def _marker(model: str) -> str:
     return MODEL_MARKERS.get(model, "X")  # "X": a model the row table no longer names
 
 
-# --- axes -------------------------------------------------------------------------
+# --- legends ----------------------------------------------------------------------
 
 def _panel_legend_labels(runs: list[dict]) -> tuple[str | None, list[str]]:
     """A panel's legend title and one entry per run: runs of one model have it as the

@@ -11,7 +11,7 @@ SETTINGS_KEY = "run_settings"  # the heading cell's metadata once it holds the s
 # The settings a reader compares runs by, in this order: the run's parameters, then
 # the result's (its model as trained).
 CORE = {"profile": "profile", "dataset": "dataset", "seed": "seed", "row": "row", "img_size": "image size",
-        "width": "width", "epochs": "epochs"}
+        "width": "width", "epochs": "epochs", "model": "model"}
 
 
 def flat(params: dict, prefix: str = "") -> dict:
@@ -39,7 +39,7 @@ def settings_markdown(parameters: dict, result: dict) -> str:
     core = {**parameters, **{k: result[k] for k in ("img_size", "width", "epochs") if k in result}}
     if "run_params" in result:
         core["model"] = result["run_params"]["model"]["name"]
-    shown = [(label, core[key]) for key, label in {**CORE, "model": "model"}.items() if key in core]
+    shown = [(label, core[key]) for key, label in CORE.items() if key in core]
     parts = [markdown_table([label for label, _ in shown], [[value for _, value in shown]])]
     settings = {k: v for k, v in result.get("settings", {}).items() if v is not None}
     if settings:
