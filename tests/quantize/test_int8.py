@@ -9,7 +9,7 @@ from lib.models import build, load_weights
 from lib.profiles import profile_params
 from lib.train.distributed import World
 from lib.train.run import make_loader, open_data, train
-from lib.prune import magnitude_prune
+from lib.prune import channel_prune, magnitude_prune
 from lib.quantize import int8, quantized_ops
 
 
@@ -70,6 +70,20 @@ def test_a_masked_model_is_quantized_with_its_zeros():
     assert any(hasattr(m, "weight_mask") for m in model.modules())  # the original keeps its masks
     int8_weights = [m.weight() for m in quantized.modules() if hasattr(m, "weight") and callable(m.weight)]
     assert sum(int((w.int_repr() == 0).sum()) for w in int8_weights) >= pruned  # rounding may add zeros, never lose one
+
+
+def test_a_channel_pruned_model_quantizes_like_any_dense_one():
+    """Issue 15's combination: the slim model channel pruning returns is a plain dense
+    detector, so int8 runs its every conv but the outputs in int8, with the same maps."""
+    torch.manual_seed(0)
+    model = build("yolov3", 3, width=0.25).eval()
+    slim = channel_prune(model, 0.11).eval()
+    quantized = int8(slim, torch.rand(8, 3, 96, 96))
+    x = torch.rand(1, 3, 96, 96)
+    int8_convs = sum(n for op, n in quantized_ops(quantized, x).items() if op.startswith("quantized::conv2d"))
+    assert int8_convs == sum(isinstance(m, torch.nn.Conv2d) for m in slim.modules()) - len(slim.output_convs())
+    with torch.no_grad():
+        assert [m.shape for m in quantized(x)] == [m.shape for m in slim(x)]
 
 
 def test_bad_calibration_images_are_named():
