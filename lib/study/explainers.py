@@ -107,7 +107,7 @@ def pruning_methods() -> plt.Figure:
         soft.beta = float(beta)
         with torch.no_grad():
             mask.plot(scores, soft.mask(), color=plt.cm.viridis(i / 3), label=f"β = {beta:.3g}")
-    mask.step(scores, (scores > 0).float(), where="post", color="black", lw=0.8, ls=":", label="ticket: 1[s > 0]")
+    mask.step(scores, (scores > 0).float(), where="post", color="black", lw=0.8, ls=":", label="the ticket's mask: 1[s > 0]")
     mask.axvline(cs.s0, color="grey", lw=0.6, label=f"s₀ = {cs.s0}: every score's start")
     mask.set_xlabel("score s")
     mask.set_ylabel("weight multiplier m(s)")
