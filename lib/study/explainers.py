@@ -16,7 +16,7 @@ from ..lowrank import factor_params, tucker2_conv
 from ..models import build
 from ..params import RunParams, override
 from ..profiles import get_profile, profile_params
-from ..prune.cs import FINAL_BETA, CSParams, SoftMask
+from ..prune.cs import FINAL_BETA, CSParams, SoftMask, beta_at
 from ..prune.lth import LTHParams
 from ..quantize.ledger import decoded, encoded
 from ..train.optim import BIASES, Schedule, objectness_ratio
@@ -98,13 +98,13 @@ def pruning_methods() -> plt.Figure:
                  f"prune: drop the smallest |w| to {lth.target_sparsity:.0%} sparsity\n(per layer, or one global threshold)",
                  f"rewind: the survivors take their\nepoch-{k} values; the pruned stay 0",
                  f"retrain the ticket {epochs} epochs"],
-          f"more rounds: prune again")
+          "more rounds: prune again")
     loop.set_title("Lottery ticket (LTH): prune, rewind, retrain", fontsize=FONT + 1)
     cs = CSParams()
     scores = torch.linspace(-0.6, 0.6, 601)
     soft = SoftMask(scores.shape, cs.s0, scores)
-    for i, beta in enumerate(FINAL_BETA ** (np.arange(4) / 3)):
-        soft.beta = float(beta)
+    for i in range(4):  # beta after 0, 1/3, 2/3 and all of a round's epochs, by CS's own schedule
+        beta = soft.beta = beta_at(i, 4)
         with torch.no_grad():
             mask.plot(scores, soft.mask(), color=plt.cm.viridis(i / 3), label=f"β = {beta:.3g}")
     mask.step(scores, (scores > 0).float(), where="post", color="black", lw=0.8, ls=":", label="the ticket's mask: 1[s > 0]")
@@ -123,7 +123,7 @@ def _hint_rows() -> dict[tuple[str, int], list[str]]:
     used: dict[tuple[str, int], list[str]] = {}
     for row in ROWS:
         for layer in row.settings.get("hints", ()):
-            used.setdefault((row.arch, layer), []).append(row.training.replace("KD fts ", ""))
+            used.setdefault((row.arch, layer), []).append(", ".join(map(str, row.settings["hints"])))
     return used
 
 
@@ -173,9 +173,8 @@ def quantization_and_tucker(classes: int = 20, layer: str = "layers.29.conv") ->
     model = build(TEACHER, classes, 1.0)
     conv = model.get_submodule(layer)
     w = conv.weight.detach()
-    back = decoded(encoded(w, "int8"))
-    step = w.abs().flatten(1).amax(1) / 127
-    error = ((back - w).flatten(1) / step[:, None]).flatten().numpy()
+    entry = encoded(w, "int8")  # the int8 file's entry: values and one scale per output channel
+    error = ((decoded(entry) - w).flatten(1) / entry["scale"][:, None]).flatten().numpy()
     fig, (q, t) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.0), constrained_layout=True)
     q.hist(error, bins=60, color="tab:blue")
     q.set_xlabel("int8 rounding error, in levels of the channel's scale")
