@@ -12,12 +12,17 @@ One folder (or module) per concern, each with a small entry point:
 - ``lib.train``: one training run from its parameters, the callback-driven loop, the YOLO
   loss, schedule, checkpoints and DDP.
 - ``lib.evaluate``: NMS, mAP (VOC rules), COCO metrics.
-- ``lib.measure``: parameters, MACs (two rules) and storage of any model.
+- ``lib.counting``, ``lib.timing``: parameters and MACs (two rules), and the median
+  timer, below every method.
+- ``lib.measure``: the footprint (counts and storage) and latency of any model.
 - ``lib.prune``: masks, magnitude pruning, lottery tickets, continuous sparsification,
   rewinding, the sparse file and sparse inference.
 - ``lib.distill``: hint-based and GAN-based distillation as training callbacks.
-- ``lib.study``: the study's rows, their runs as executed notebooks, what the notebooks
-  call, and the results tables and figures.
+- ``lib.result``, ``lib.method``: a run's typed result; what a method declares.
+- ``lib.methods``: the registry of compression methods, one module each.
+- ``lib.study``: the study's rows, their runs as executed notebooks, one row's run.
+- ``lib.report``: the results tables, glued prose and figures, read from typed results.
+- ``lib.chapter``: the notebooks' one import.
 - ``lib.paper``: the paper's Tables I and II as data.
 - ``lib.benchmarks``: scripts that print measurements (never tests).
 

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .methods import METHODS
 from .profiles import get_profile
 from .study.rows import PAPER_DATASET, ROWS
 
@@ -27,8 +28,9 @@ WIDTH, HEIGHT = 1400, 900
 LANDING = "book/intro.html"  # the book's root; index.html only redirects to it
 # Not pages of the book: the redirect (it would navigate away mid-check), Sphinx's generated pages.
 SKIPPED = {"index.html", "search.html", "genindex.html"}
-# Chapters with one fixed page (architectures.html, results.html) instead of one per run.
-EXEMPT_CHAPTERS = {"00_architectures", "06_results"}
+# The chapters with a page per run: the methods' (the others, architectures and results,
+# have one fixed page).
+RUN_CHAPTERS = {method.template for method in METHODS.values()}
 DATASETS = (*PAPER_DATASET, "vocformat")
 ROW_IDS = [row.id for row in ROWS]
 
@@ -90,7 +92,7 @@ def run_pages_by_chapter(nav_paths: list[str]) -> dict[str, list[str]]:
     chapters: dict[str, list[str]] = {}
     for path in nav_paths:
         parts = path.split("/")
-        if len(parts) == 4 and parts[:2] == ["book", "runs"] and parts[2] not in EXEMPT_CHAPTERS:
+        if len(parts) == 4 and parts[:2] == ["book", "runs"] and parts[2] in RUN_CHAPTERS:
             chapters.setdefault(parts[2], []).append(parts[3])
     return chapters
 

@@ -18,9 +18,9 @@ from torch import Tensor, nn
 
 from .models import Detector, load_weights
 from .models.factored import factored
+from .models.io import copy_of
 from .params import RunParams, override, validate
 from .paths import TRAIN_RUNS, run_dir
-from .prune.dispatch import copy_of
 from .train import train
 
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
+from lib.counting import count_params
 from lib.lowrank import LowRankParams, run_tucker2, tucker2, tucker2_conv
-from lib.measure import count_params
 from lib.models import build, load_weights, save_weights
 from lib.paths import BEST
 from lib.profiles import profile_params

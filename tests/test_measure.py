@@ -5,7 +5,8 @@ from thop.vision.basic_hooks import count_convNd, zero_ops
 from torch import nn
 from torch.nn.utils import prune
 
-from lib.measure import count_macs, deployed, footprint, latency
+from lib.counting import count_macs
+from lib.measure import deployed, footprint, latency
 from lib.prune import magnitude_prune
 from lib.models import REGISTRY, build
 from lib.models.blocks import ChannelScale

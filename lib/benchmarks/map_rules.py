@@ -10,17 +10,17 @@ have changed in the study's tables. The results chapter shows the same table.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from ..study.inference import rules_table
+from ..report.inference import rules_table
+from ..result import read_result
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("results", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    table = rules_table([json.loads(p.read_text()) for p in args.results])
+    table = rules_table([read_result(p) for p in args.results])
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
     return table
 

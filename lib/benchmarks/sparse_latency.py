@@ -15,7 +15,8 @@ import argparse
 
 import torch
 
-from ..measure import count_macs, latency
+from ..counting import count_macs
+from ..measure import latency
 from ..models import build
 from ..prune import channel_prune, magnitude_prune, to_sparse_inference
 from ..prune.dispatch import baked_model

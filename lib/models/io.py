@@ -12,6 +12,7 @@ import torch
 from torch.nn.utils import prune
 
 from .head import Detector
+from .zoo import build
 
 
 def weights_blob(model: Detector) -> dict:
@@ -87,8 +88,6 @@ def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Dete
 def from_state(arch: dict, state_dict: dict, source: object = "state") -> Detector:
     """Build ``arch`` and load ``state_dict`` into it, attaching its masks first if it has
     any; weights that do not fit the architecture are an error naming ``source``."""
-    from . import build  # the registry imports this module's siblings
-
     try:
         model = build(**arch)
         for key, mask in state_dict.items():
@@ -100,3 +99,9 @@ def from_state(arch: dict, state_dict: dict, source: object = "state") -> Detect
         raise ModelFileError(f"{source}: its weights do not fit the architecture it names ({arch.get('name')!r}, "
                              f"width {arch.get('width')}): {first}; the file is damaged or was edited by hand") from None
     return model
+
+
+def copy_of(model: Detector) -> Detector:
+    """An independent copy in eval mode, rebuilt from its arch and state (a masked
+    model's computed weight is not a leaf tensor, which deepcopy refuses)."""
+    return from_state(model.arch, model.state_dict()).to(next(model.parameters()).device).eval()

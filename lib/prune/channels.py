@@ -19,6 +19,7 @@ import torch
 import torch_pruning as tp
 from torch import Tensor, nn
 
+from ..counting import count_macs, count_params
 from ..models import Detector, channel_counts, load_weights
 from ..params import RunParams, validate
 from ..paths import BEST, TRAIN_RUNS, run_dir
@@ -80,7 +81,6 @@ def channel_prune(model: Detector, macs_ratio: float | None = None, *, params_ra
     target = macs_ratio if macs_ratio is not None else params_ratio
     check(ChannelParams(macs_ratio=target, importance=importance))
     _check_plain(model)
-    from ..measure import count_macs, count_params  # lib.measure reads the sparse file format of this package
 
     def cost(m: nn.Module) -> int:
         return count_macs(m, TRACE_SIZE)["macs"] if macs_ratio is not None else count_params(m)

@@ -13,8 +13,6 @@ baked: the sparse kernels here are for dense matrix products.
 """
 from __future__ import annotations
 
-import statistics
-import time
 import warnings
 
 import torch
@@ -22,7 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..models import Detector
-from ..models.io import from_state
+from ..models.io import copy_of
+from ..timing import median_ms
 from .masks import weight
 
 
@@ -135,20 +134,6 @@ def candidates(conv: nn.Conv2d) -> list[nn.Module]:
         + ([CsrShifted(conv)] if is_shiftable(conv) else [])
 
 
-@torch.inference_mode()
-def median_ms(module: nn.Module, x: Tensor, repeats: int, warmup: int = 1) -> float:
-    """The median milliseconds of ``repeats`` calls on ``x``, after ``warmup`` calls
-    (first-call allocations and kernel selection)."""
-    for _ in range(warmup):
-        module(x)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        module(x)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def input_shapes(model: Detector, names: list[str], img_size: int) -> dict[str, tuple[int, ...]]:
     """The input shape of each named layer for one (3, img_size, img_size) image."""
     shapes, modules = {}, dict(model.named_modules())
@@ -173,12 +158,6 @@ def kernel_name(module: nn.Module) -> str:
 
 
 KERNELS = ("baked", CsrConv.kernel, CsrPointwise.kernel, CsrShifted.kernel)
-
-
-def copy_of(model: Detector) -> Detector:
-    """An independent copy in eval mode, rebuilt from its arch and state (a masked
-    model's computed weight is not a leaf tensor, which deepcopy refuses)."""
-    return from_state(model.arch, model.state_dict()).to(next(model.parameters()).device).eval()
 
 
 def to_sparse_inference(model: Detector, img_size: int = 416, repeats: int = 5, force: str | None = None) -> Detector:

@@ -24,7 +24,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from ..models import Detector
 from ..models.head import decode
-from ..prune.dispatch import baked_model, copy_of
+from ..models.io import copy_of
+from ..prune.dispatch import baked_model
 from ..prune.masks import is_masked
 
 BACKEND = "x86"

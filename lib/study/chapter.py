@@ -1,46 +1,23 @@
-"""Everything a chapter notebook calls besides its method's entry point, in one
-module and for every method alike: its flat parameters as typed ones (model and
-method settings from its row, scale from its profile), the inputs it reads, the
-record it writes as its result JSON, and the tables and figures the book shows. A
-new method needs nothing here: its module, its template and its rows."""
+"""One row's run as a chapter notebook makes it, for every method alike: its flat
+parameters as typed ones (model and method settings from its row, scale from its
+profile), the results of the rows it reads (by the method's input names), its
+method's run through the registry, and the typed result it writes as its JSON. A new
+method needs nothing here: its module, its template and its rows."""
 from __future__ import annotations
 
 import ast
-import json
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
+from typing import Callable
 
-import pandas as pd
-
-from ..measure import cpu_name, footprint
-from ..models import load_weights
+from ..methods import get_method
 from ..params import ParamError, RunParams
 from ..profiles import get_profile, profile_params
-from ..prune.masks import layer_table
-from ..quantize import storage_ledger
+from ..result import RunResult, read_result
 from ..train.checkpoint import atomic_write_json
-from .abstract import landing_values
-from .figures import cs_search, detection_grid, gradual_schedule, layer_sparsity, map_vs_cost, training_curves
-from .footprints import architecture_findings, paper_scale_table
-from .inference import best_model, latencies, map_under_rules, rules_table, sample_detections
-from .results import (architecture_table, coco_table, dense_maps, distillation_against_seeds, encodings_table,
-                      first_seed, in_detection_grid, is_dense, ledger_table, load_results, near_zero_rows, pruned,
-                      relative_table, runs_frame, searched, summary_table, table_caption, with_latencies)
+from .record import record
 from .rows import get_row
 
-# The notebooks' whole vocabulary: defined here, or the results tables, figures and
-# footprints they show, imported above.
-__all__ = [
-    "quiet", "check_parameters", "run_params", "method_params", "rewind_point", "read_inputs", "best_model", "record",
-    "save_result", "styled", "run_card", "sample_detections", "map_under_rules", "rules_table",
-    "architecture_findings", "paper_scale_table", "architecture_table", "coco_table", "dense_maps",
-    "distillation_against_seeds", "first_seed",
-    "in_detection_grid", "is_dense", "ledger_table", "load_results", "near_zero_rows", "pruned", "relative_table",
-    "runs_frame", "searched", "summary_table", "table_caption", "with_latencies", "latencies", "cpu_name", "cs_search",
-    "detection_grid", "gradual_schedule", "layer_sparsity", "map_vs_cost", "training_curves", "landing_values",
-    "encodings_table",
-]
-TEST_KEYS = ("map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large")
 SHORTCUTS = {"width": "model.width", "epochs": "train.epochs", "img_size": "data.img_size"}
 
 
@@ -130,73 +107,48 @@ def as_tuple(name: str, value) -> tuple:
     return tuple(value)
 
 
-def read_inputs(row: str, inputs: list[str], required: int) -> list[dict | None]:
-    """The results ``row`` reads, in the order of its inputs (None where not given),
-    each checked to be of the row expected; the first ``required`` must be given."""
-    expected = get_row(row).inputs
-    if len(inputs) < required or len(inputs) > len(expected):
-        raise ValueError(f"inputs: row {row} reads the results of rows {list(expected)} (at least the first "
-                         f"{required}), got {len(inputs)} paths; with papermill: -y 'inputs: [\"dense.json\"]'")
-    results = []
-    for path, wanted in zip(inputs, expected):
+def read_inputs(row: str, paths: list[str]) -> dict[str, RunResult | None]:
+    """The results ``row`` reads, by its method's input names (None where not given):
+    each file is matched to an input by the row it is a result of; the method's
+    required inputs must be among them."""
+    spec = get_row(row)
+    wanted = {source: name for name, source in spec.inputs.items()}
+    given: dict[str, RunResult | None] = dict.fromkeys(get_method(spec.method).inputs)
+    for path in paths:
         if not Path(path).is_file():
             raise ValueError(f"inputs: no result file {path}")
-        result = json.loads(Path(path).read_text())
-        if result.get("row") != wanted:
-            raise ValueError(f"inputs: {path} is a result of row {result.get('row')!r}, not of {wanted!r}")
-        results.append(result)
-    return results + [None] * (len(expected) - len(results))
+        result = read_result(path)
+        if result.row not in wanted:
+            raise ValueError(f"inputs: {path} is a result of row {result.row!r}; row {row} reads "
+                             f"{dict(spec.inputs)}")
+        given[wanted[result.row]] = result
+    missing = [name for name in get_method(spec.method).required if given[name] is None]
+    if missing:
+        raise ValueError(f"inputs: row {row} needs the results of {[spec.inputs[n] for n in missing]} "
+                         f"(its {missing}); with papermill: -y 'inputs: [\"dense.json\"]'")
+    return given
 
 
-def record(row: str, params: RunParams, metrics: dict, method=None, precision: str = "fp32", **extra) -> dict:
-    """The result of one trained run (``metrics``: the final training's, as ``train``
-    returns them): its row (id and the paper's labels), the method's settings, test
-    metrics and the footprint of its best model (masked models count only their
-    surviving weights), its storage ledger, and what the figures need. One flat dict.
-    ``precision``: the values' precision in the row's file ("int8": a quantized row's,
-    whose file is the ledger's dense or sparse int8 one)."""
+def run_row(row: str, profile: str, dataset: str, data_root: str | None, seed: int, inputs: list[str],
+            runs_root: str | None = None, overrides: dict | None = None, settings: dict | None = None,
+            log: Callable[[str], None] = quiet, **shortcuts) -> tuple[RunResult, dict[str, RunResult | None]]:
+    """Run ``row`` by its method: parameters from the profile, the row and the given
+    ones (``shortcuts``: width, epochs, img_size; ``settings``: the method's, None
+    keeping the row's or the profile's), the results at ``inputs`` by name; returns its
+    result and those inputs. Every input is checked before any training."""
     spec = get_row(row)
-    model = load_weights(best_model(metrics))
-    size = footprint(model, params.data.img_size)
-    dense = size["storage_encoding"] == "dense"
-    ledger = storage_ledger(model)
-    if precision != "fp32":
-        size["storage_encoding"] = f"{size['storage_encoding']} {precision}"
-        size["storage_bytes"] = ledger[size["storage_encoding"]]
-    return {"row": spec.id, "dataset": params.data.dataset, "model": spec.model, "training": spec.training,
-            "seed": params.train.seed, "run_dir": metrics["run_dir"],
-            "img_size": params.data.img_size, "width": params.model.width, "epochs": metrics["epochs"],
-            **{k: metrics["test"][k] for k in TEST_KEYS}, "val_map50": metrics["val_map50"],
-            "params": size["nonzero_params"], "macs": size["macs_paper"], "storage_mib": size["storage_bytes"] / 2**20,
-            "storage_encoding": size["storage_encoding"], "deflated_mib": ledger["dense deflated"] / 2**20 if dense else None,
-            "ledger": ledger, "precision": precision,
-            "train_img_per_s": metrics["train_img_per_s"], "history": metrics["history"], "run_params": params.to_dict(),
-            "layers": [{k: v for k, v in layer.items() if k != "shape"} for layer in layer_table(model)],
-            **({"settings": asdict(method)} if method is not None else {}), **extra}
+    method = get_method(spec.method)
+    params = run_params(row, profile, dataset, data_root, seed, overrides, **shortcuts)
+    chosen = method_params(method.settings, row, profile, **(settings or {}))
+    given = read_inputs(row, inputs)
+    outcome = method.run(params, chosen, given, runs_root, log)
+    return record(spec, method, outcome, chosen), given
 
 
-# --- what the book shows ------------------------------------------------------------
-
-def save_result(path: str, payload: dict) -> None:
-    """The notebook's last act: its result JSON, written atomically (the runner's 'done')."""
+def save_result(path: str, payload: RunResult | dict) -> None:
+    """The notebook's last act: its result JSON (a row's typed result, or a study-wide
+    chapter's table), written atomically (the runner's 'done')."""
     if not path:
         raise ValueError("result_path: empty; the study runner passes it (or give one when running by hand)")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(payload, Path(path))
-
-
-def styled(table: pd.DataFrame, digits: int = 3):
-    """A table for the book: thousands separators for counts, fixed digits for the rest,
-    and a dash where a value does not exist (a row the paper lacks, a ledger line)."""
-    formats = {c: "{:,.0f}" for c in table.columns if pd.api.types.is_integer_dtype(table[c])}
-    formats.update({c: f"{{:.{digits}f}}" for c in table.columns if pd.api.types.is_float_dtype(table[c])})
-    return table.style.format(formats, na_rep="—").hide(axis="index")
-
-
-def run_card(*results: dict | None) -> pd.DataFrame:
-    """One line per run given (None skipped): its row, test metrics and footprint
-    (at the run's input size). The dataset is the page's (its settings name it)."""
-    keys = {"model": "model", "training": "training", "epochs": "epochs", "map50": "mAP@0.5",
-            "map": "mAP@[.5:.95]", "ap_small": "AP small", "ap_medium": "AP medium", "ap_large": "AP large",
-            "params": "params", "macs": "MACs", "storage_mib": "MiB"}
-    return pd.DataFrame([{label: r[k] for k, label in keys.items()} for r in results if r])
+    atomic_write_json(payload.to_dict() if isinstance(payload, RunResult) else payload, Path(path))

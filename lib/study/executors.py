@@ -25,7 +25,7 @@ from pathlib import Path
 import submitit
 
 from .resources import Resources
-from .runner import Task, error_line
+from .task import Task, error_line
 
 EXECUTORS = ("local", "submitit")
 

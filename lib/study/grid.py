@@ -8,7 +8,7 @@ from dataclasses import asdict
 from ..hashing import stable_hash
 from ..profiles import get_profile
 from .rows import PAPER_DATASET, ROW, Row, rows_of
-from .runner import Run
+from .task import Run
 
 
 def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seeds: int = 1,
@@ -72,7 +72,7 @@ def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None =
 
     def run_of(row: Row) -> Run:
         if row.id not in runs:
-            depends = tuple(run_of(ROW[i]) for i in row.inputs)
+            depends = tuple(run_of(ROW[i]) for i in row.inputs.values())
             title = f"{row.model}, {row.training}: {common['dataset']}, seed {common['seed']}"
             fingerprint = stable_hash({"profile": profile_fingerprint, "row": asdict(row)})
             runs[row.id] = Run(row.chapter, {**common, "row": row.id}, depends, title, fingerprint,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..result import RunResult, is_run_result
+
 SETTINGS_KEY = "run_settings"  # the heading cell's metadata once it holds the settings
 # The settings a reader compares runs by, in this order: the run's parameters, then
 # the result's (its model as trained).
@@ -32,22 +34,24 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows])
 
 
-def settings_markdown(parameters: dict, result: dict) -> str:
-    """The settings of one run for its page: the core ones in a line, the method's
-    settings (a row's, with the profile's and the method's defaults filled in), and every
-    run parameter in a collapsed block."""
-    core = {**parameters, **{k: result[k] for k in ("img_size", "width", "epochs") if k in result}}
-    if "run_params" in result:
-        core["model"] = result["run_params"]["model"]["name"]
+def settings_markdown(parameters: dict, result: RunResult | None) -> str:
+    """The settings of one run for its page: the core ones in a line, and for a row's run
+    (``result``) its model as trained, the method's settings (a row's, with the profile's
+    and the method's defaults filled in) and every run parameter in a collapsed block."""
+    core = dict(parameters)
+    if result is not None:
+        core.update(img_size=result.img_size, width=result.width, epochs=result.epochs,
+                    model=result.run_params["model"]["name"])
     shown = [(label, core[key]) for key, label in CORE.items() if key in core]
     parts = [markdown_table([label for label, _ in shown], [[value for _, value in shown]])]
-    settings = {k: v for k, v in result.get("settings", {}).items() if v is not None}
+    if result is None:
+        return parts[0]
+    settings = {k: v for k, v in result.settings.items() if v is not None}
     if settings:
         parts.append("Method settings: " + ", ".join(f"`{k} = {v}`" for k, v in settings.items()) + ".")
-    if "run_params" in result:
-        every = flat(result["run_params"])
-        parts.append("````{admonition} Every run parameter\n:class: dropdown\n"
-                     + markdown_table(["parameter", "value"], [[k, v] for k, v in every.items()]) + "\n````")
+    every = flat(result.run_params)
+    parts.append("````{admonition} Every run parameter\n:class: dropdown\n"
+                 + markdown_table(["parameter", "value"], [[k, v] for k, v in every.items()]) + "\n````")
     return "\n\n".join(parts)
 
 
@@ -89,7 +93,8 @@ def finish_notebook(path: Path, title: str = "", parameters: dict | None = None,
     if parameters is not None and result_file is not None and heading is not None \
             and not heading.metadata.get(SETTINGS_KEY):
         first, *rest = heading.source.splitlines()
-        settings = settings_markdown(parameters, json.loads(Path(result_file).read_text()))
+        saved = json.loads(Path(result_file).read_text())
+        settings = settings_markdown(parameters, RunResult.from_dict(saved, result_file) if is_run_result(saved) else None)
         heading.source = "\n".join([first, "", settings, "", *rest])
         heading.metadata[SETTINGS_KEY] = True
         if template and "row" in parameters:  # a trained row's run (not the study-wide pages)

@@ -15,7 +15,7 @@ import sys
 from papermill.cli import papermill as papermill_cli
 from papermill.exceptions import PapermillExecutionError
 
-from .runner import error_line
+from .task import error_line
 
 
 def main(argv: list[str] | None = None) -> int:

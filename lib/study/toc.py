@@ -1,16 +1,20 @@
 """The book's table of contents for one study: the written chapters of ``book/_toc.yml``
-with each ``glob: book/runs/<chapter>/*`` replaced by that chapter's executed pages
-in the study's row order (row, then dataset, then seed), so the navigation reads like
-the paper's tables rather than in file-name order. The book is built from it."""
+with each ``glob: book/runs/<chapter>/*`` replaced by that chapter's executed pages,
+and under each method's written chapter (``Method.page``) the pages of its runs, by
+template, so a new method's pages need no toc entry. Pages go in the study's row
+order (row, then dataset, then seed): the navigation reads like the paper's tables
+rather than in file-name order. The book is built from it."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
 
+from ..methods import templates_by_page
 from ..paths import BOOK_PAGES
 from .rows import ORDER
-from .runner import Run, page_path
+from .runner import page_path
+from .task import Run
 
 
 def row_order(runs: list[Run]) -> list[Run]:
@@ -36,9 +40,14 @@ def chapter_pages(runs: list[Run], pages_dir: Path) -> dict[str, list[str]]:
 
 
 def with_pages(entries: list[dict], pages: dict[str, list[str]]) -> list[dict]:
-    """Toc entries with each run-page glob expanded to ``pages`` (dropped if none)."""
+    """Toc entries with each run-page glob expanded to ``pages`` (dropped if none), and
+    the run pages of each method's written chapter added as its sections."""
     out = []
     for entry in entries:
+        templates = templates_by_page().get(Path(entry.get("file", "")).name, ())
+        if templates:
+            entry = {**entry, "sections": [*entry.get("sections", []),
+                                           *({"file": page} for t in templates for page in pages.get(t, []))]}
         glob = entry.get("glob", "")
         if glob.startswith(f"{BOOK_PAGES.as_posix()}/"):
             chapter = glob.split("/")[-2]

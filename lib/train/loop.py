@@ -105,7 +105,9 @@ def train_one_epoch(loop: Loop, ctx: Context, optimizer, schedule: Schedule, cal
         ctx.losses = {k: v / (i + 1) for k, v in sums.items()}
         bar.set_postfix(loss=f"{sum(parts.values()):.3f}", lr=f"{optimizer.param_groups[1]['lr']:.2e}")
     seconds = time.perf_counter() - start
-    return {**ctx.losses, "lr": optimizer.param_groups[1]["lr"], "train_img_per_s": images_seen / seconds}
+    # images: the epoch's share of the run's training budget, every process's (lib.result.Budget)
+    return {**ctx.losses, "lr": optimizer.param_groups[1]["lr"], "train_img_per_s": images_seen / seconds,
+            "images": images_seen * loop.world_size}
 
 
 def final_model(ctx: Context, model: nn.Module, callbacks: list[Callback]) -> nn.Module | None:

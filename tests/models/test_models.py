@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from lib.measure import count_params
+from lib.counting import count_params
 from lib.models import REGISTRY, build, capture, load_weights, residual_norms, save_weights
 from lib.models.blocks import ChannelScale
 from lib.models.head import OBJECTNESS_BIAS, VOC_TINY_ANCHORS

@@ -3,7 +3,8 @@ import io
 import pytest
 import torch
 
-from lib.measure import count_macs, footprint
+from lib.counting import count_macs
+from lib.measure import footprint
 from lib.models import build, load_weights, save_weights
 from lib.prune import channel_prune, magnitude_prune
 from lib.prune.filters import FilterMasks, compact

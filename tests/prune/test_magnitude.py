@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from lib.measure import count_macs, count_nonzero_params, count_params
+from lib.counting import count_macs, count_nonzero_params, count_params
 from lib.models import build
 from lib.prune import apply_masks, get_masks, layer_table, magnitude_prune, prunable_layers, sparsity
 from lib.paper import paper_table

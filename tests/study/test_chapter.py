@@ -7,8 +7,8 @@ from lib.distill import GANParams, KDParams
 from lib.params import ParamError
 from lib.paths import METRICS
 from lib.prune.cs import CSParams
-from lib.prune.lth import LTHParams, run_lth
-from lib.prune.rewind import train_keeping_snapshot
+from lib.prune.lth import LTHParams
+from lib.result import read_result
 from lib.study import chapter
 
 
@@ -59,28 +59,30 @@ def test_method_settings_come_from_the_row_and_the_profile_unless_given():
 def test_a_ticket_reuses_the_dense_run_and_records_its_footprint(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
     runs = str(tmp_path / "runs")
-    dense = chapter.record("yolov3", smoke(), train_keeping_snapshot(smoke(), 1, runs, log=chapter.quiet))
-    stamp = (tmp_path / "runs" / dense["run_dir"].split("/")[-1] / METRICS).stat().st_mtime_ns
-    assert (dense["row"], dense["model"], dense["training"], dense["layers"]) == ("yolov3", "YOLOv3", "Default", [])
-    lth = chapter.method_params(LTHParams, "yolov3-lth-global", "smoke", rewind_epoch=1, target_sparsity=0.5)
-    rounds = run_lth(smoke(), lth, runs, round0=dense["run_dir"], log=chapter.quiet)
-    ticket = chapter.record("yolov3-lth-global", smoke(), rounds[-1], lth)
-    assert ticket["training"] == "LTH Global" and ticket["epochs"] == 2 and ticket["settings"]["scope"] == "global"
-    alive, total = sum(r["alive"] for r in ticket["layers"]), sum(r["total"] for r in ticket["layers"])
+    dense, _ = chapter.run_row("yolov3", "smoke", "builtin", None, 0, [], runs, settings={"rewind_epoch": 1}, epochs=2)
+    stamp = (tmp_path / "runs" / dense.run_dir.split("/")[-1] / METRICS).stat().st_mtime_ns
+    assert (dense.row, dense.model, dense.training, dense.layers) == ("yolov3", "YOLOv3", "Default", ())
+    chapter.save_result(str(tmp_path / "dense.json"), dense)
+    ticket, given = chapter.run_row("yolov3-lth-global", "smoke", "builtin", None, 0, [str(tmp_path / "dense.json")],
+                                    runs, settings={"rewind_epoch": 1, "target_sparsity": 0.5}, epochs=2)
+    assert given == {"dense": dense}
+    assert ticket.training == "LTH Global" and ticket.epochs == 2 and ticket.settings["scope"] == "global"
+    alive, total = sum(r["alive"] for r in ticket.layers), sum(r["total"] for r in ticket.layers)
     assert alive == round(0.5 * total)
-    assert dense["params"] - ticket["params"] == total - alive  # only the removed weights leave the count
-    assert ticket["storage_mib"] < dense["storage_mib"] and ticket["macs"] < dense["macs"]
-    assert (tmp_path / "runs" / dense["run_dir"].split("/")[-1] / METRICS).stat().st_mtime_ns == stamp
-    (tmp_path / "dense.json").write_text(json.dumps(dense))
-    (tmp_path / "ticket.json").write_text(json.dumps(ticket))
-    assert chapter.read_inputs("yolov3-lth-local", [str(tmp_path / "dense.json")], 0)[0]["run_dir"] == dense["run_dir"]
-    assert chapter.read_inputs("yolov3-lth-local", [], 0) == [None]
-    with pytest.raises(ValueError, match="is a result of row 'yolov3-lth-global', not of 'yolov3'"):
-        chapter.read_inputs("yolov3-lth-local", [str(tmp_path / "ticket.json")], 0)
-    with pytest.raises(ValueError, match=r"inputs: row nano-kd-79 reads the results of rows \['yolov3', 'nano-leaky'\]"):
-        chapter.read_inputs("nano-kd-79", [], 1)
-    with pytest.raises(ValueError, match="not of 'nano-leaky'"):
-        chapter.read_inputs("nano-kd-79", [str(tmp_path / "dense.json")] * 2, 1)
+    assert dense.footprint.params - ticket.footprint.params == total - alive  # only the removed weights leave the count
+    assert ticket.footprint.storage_mib < dense.footprint.storage_mib and ticket.footprint.macs < dense.footprint.macs
+    assert ticket.budget == dense.budget and dense.budget.images == 2 * smoke().data.builtin_train
+    assert (tmp_path / "runs" / dense.run_dir.split("/")[-1] / METRICS).stat().st_mtime_ns == stamp
+    chapter.save_result(str(tmp_path / "ticket.json"), ticket)
+    assert read_result(tmp_path / "ticket.json") == ticket
+    assert chapter.read_inputs("yolov3-lth-local", [str(tmp_path / "dense.json")])["dense"].run_dir == dense.run_dir
+    assert chapter.read_inputs("yolov3-lth-local", []) == {"dense": None}
+    with pytest.raises(ValueError, match="is a result of row 'yolov3-lth-global'; row yolov3-lth-local reads"):
+        chapter.read_inputs("yolov3-lth-local", [str(tmp_path / "ticket.json")])
+    with pytest.raises(ValueError, match=r"inputs: row nano-kd-79 needs the results of \['yolov3'\] \(its \['teacher'\]\)"):
+        chapter.read_inputs("nano-kd-79", [])
+    with pytest.raises(ValueError, match="is a result of row 'yolov3-lth-global'; row nano-kd-79 reads"):
+        chapter.read_inputs("nano-kd-79", [str(tmp_path / "dense.json"), str(tmp_path / "ticket.json")])
 
 
 @pytest.mark.parametrize("template,args,message", [

@@ -8,6 +8,8 @@ import pytest
 from lib.study import Run, execute, result_path
 from lib.study.executors import Submitit
 from lib.study.resources import PROFILE_RESOURCES, Resources, resources_for
+from lib.study.runner import page_path
+from lib.study.task import Task
 
 from .test_runner import study  # noqa: F401  (the toy templates' fixture)
 
@@ -71,8 +73,6 @@ TRAINING = Run("01_baseline", {"profile": "smoke", "dataset": "builtin", "data_r
 
 def test_a_job_killed_mid_training_resumes_from_its_checkpoint_when_the_study_is_resubmitted(tmp_path):
     import torch
-
-    from lib.study.runner import Task, page_path
 
     pages, results = tmp_path / "book" / "runs", tmp_path / "results"
     task = Task(TRAINING, REPO / "notebooks" / "01_baseline.ipynb", page_path(TRAINING, pages),

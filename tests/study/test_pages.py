@@ -8,10 +8,12 @@ import yaml
 
 from lib.paths import BOOK_PAGES
 from lib.profiles import profile_params
+from lib.result import Budget
 from lib.study.grid import study_runs
 from lib.study.pages import finish_notebook
 from lib.study.runner import Report, page_path, progress
 from lib.study.toc import write_toc
+from tests.report.test_results import result as a_result
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +28,10 @@ def executed_page(tmp_path: Path) -> tuple[Path, dict, Path]:
     nbformat.write(nb, page)
     params = profile_params("smoke", **{"model.name": "yolov3"})
     result = tmp_path / "result.json"
-    result.write_text(json.dumps({"run_params": params.to_dict(), "img_size": 128, "width": 0.125, "epochs": 2,
-                                  "settings": {"scope": "global", "target_sparsity": 0.9, "rate": None}}))
+    made = a_result("yolov3-lth-global", 0, 0.5, 1000, run_params=params.to_dict(), width=0.125,
+                    budget=Budget(epochs=2, images=256),
+                    settings={"scope": "global", "target_sparsity": 0.9, "rate": None})
+    result.write_text(json.dumps(made.to_dict()))
     parameters = {"profile": "smoke", "dataset": "builtin", "data_root": None, "seed": 0, "row": "yolov3-lth-global",
                   "result_path": str(result), "inputs": [str(tmp_path / "runs" / "study" / "dense.json")]}
     return page, parameters, result

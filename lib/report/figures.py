@@ -17,9 +17,11 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from torchvision.ops import clip_boxes_to_image
 
+from ..methods import METHODS, templates_by_page
+from ..result import RunResult
+from ..study.rows import ORDER, ROW, ROWS
 from .figure_axes import FONT, label_points, log_cost_axis, map_axis, map_top
 from .results import pareto_front, row_means
-from .rows import FAMILY, ORDER, ROW, ROWS
 
 # The book's text column is about 800 px and the notebooks' inline backend draws at
 # 100 dpi: a figure up to 8 in wide is shown at its own size, so a 9 pt font stays 9 pt
@@ -27,19 +29,33 @@ from .rows import FAMILY, ORDER, ROW, ROWS
 PAGE_WIDTH = 8.0
 SMALL_FONT = 8    # legends inside the small multiples' panels
 OTHER = "other"  # the chapter and family of a row the table no longer holds (old results still draw)
-FAMILY_COLOURS = dict(zip([*dict.fromkeys(FAMILY.values()), OTHER], plt.cm.tab10.colors))
+
+
+def families_in_book_order() -> list[str]:
+    """The methods' compression families in the order the book presents them: by the
+    page that summarises them, then by template."""
+    by_template = {method.template: method.family for method in METHODS.values()}
+    return list(dict.fromkeys(by_template[t] for templates in templates_by_page().values() for t in templates))
+
+
+FAMILY_COLOURS = dict(zip([*families_in_book_order(), OTHER], plt.cm.tab10.colors))
 MODEL_MARKERS = dict(zip(dict.fromkeys(row.model for row in ROWS), "os^DvP*h"))
 CURVES_HEIGHT, LEGEND_LINE = 2.4, 0.17  # inches: a training-curves panel, and each line of its legend
 IMAGES_PER_LINE = 4  # at a page's width each image is 2 in: its class labels stay legible
 
 
-def _in_table_order(results) -> list[dict]:
+def _in_table_order(results) -> list[RunResult]:
     """Results in the row table's order (a row it no longer holds last), for legends in the tables' order."""
-    return sorted(results, key=lambda r: ORDER.get(r["row"], len(ORDER)))
+    return sorted(results, key=lambda r: ORDER.get(r.row, len(ORDER)))
 
 
-def _label(row) -> str:
-    return row["model"] if row["training"] == "Default" else f"{row['model']}, {row['training']}"
+def _label(model: str, training: str) -> str:
+    return model if training == "Default" else f"{model}, {training}"
+
+
+def _run_label(result: RunResult) -> str:
+    """A run's row as the legends name it: its model, and its training unless the default."""
+    return _label(result.model, result.training)
 
 
 def _chapter(row_id: str) -> str:
@@ -47,7 +63,7 @@ def _chapter(row_id: str) -> str:
 
 
 def _family(row_id: str) -> str:
-    return FAMILY.get(_chapter(row_id), OTHER)
+    return ROW[row_id].family if row_id in ROW else OTHER
 
 
 def _marker(model: str) -> str:
@@ -56,13 +72,13 @@ def _marker(model: str) -> str:
 
 # --- legends ----------------------------------------------------------------------
 
-def _panel_legend_labels(runs: list[dict]) -> tuple[str | None, list[str]]:
+def _panel_legend_labels(runs: list[RunResult]) -> tuple[str | None, list[str]]:
     """A panel's legend title and one entry per run: runs of one model have it as the
     title and their training as entries; otherwise each entry is the run's full label."""
-    models = {r["model"] for r in runs}
+    models = {r.model for r in runs}
     if len(models) == 1:
-        return models.pop(), [r["training"] for r in runs]
-    return None, [_label(r) for r in runs]
+        return models.pop(), [r.training for r in runs]
+    return None, [_run_label(r) for r in runs]
 
 
 # --- accuracy against cost ------------------------------------------------------------
@@ -83,7 +99,8 @@ def map_vs_cost(runs: pd.DataFrame, cost: str = "macs") -> plt.Figure:
         fronts.append(front)
     fig.tight_layout()
     for ax, front in zip(axes[:, 0], fronts):  # once the layout is final: the labels avoid each other on the page
-        label_points(ax, front[cost], front["map50"], [_label(row) for _, row in front.iterrows()])
+        label_points(ax, front[cost], front["map50"], [_label(row["model"], row["training"])
+                                                       for _, row in front.iterrows()])
     return fig
 
 
@@ -118,18 +135,18 @@ def _point_legends(ax, families: list[str], models: list[str]) -> None:
 
 # --- pruning --------------------------------------------------------------------------
 
-def layer_sparsity(results: list[dict]) -> plt.Figure:
+def layer_sparsity(results: list[RunResult]) -> plt.Figure:
     """Fraction of each prunable layer's weights removed, in network order, for every
     pruned run given (LTH local and global, CS), one panel per dataset; a training has
     the same colour in every panel."""
-    datasets = sorted({r["dataset"] for r in results})  # as the results tables
-    colours = dict(zip(dict.fromkeys(r["training"] for r in results), plt.cm.tab10.colors))
+    datasets = sorted({r.dataset for r in results})  # as the results tables
+    colours = dict(zip(dict.fromkeys(r.training for r in results), plt.cm.tab10.colors))
     fig, axes = plt.subplots(len(datasets), 1, figsize=(PAGE_WIDTH, 3 * len(datasets)), squeeze=False)
     for ax, dataset in zip(axes[:, 0], datasets):
-        runs = _in_table_order(r for r in results if r["dataset"] == dataset)
+        runs = _in_table_order(r for r in results if r.dataset == dataset)
         title, labels = _panel_legend_labels(runs)
         for r, label in zip(runs, labels):
-            ax.plot([row["sparsity"] for row in r["layers"]], marker=".", lw=1, color=colours[r["training"]],
+            ax.plot([layer["sparsity"] for layer in r.layers], marker=".", lw=1, color=colours[r.training],
                     label=label)
         ax.set(xlabel="prunable layer (network order)", ylabel="sparsity", ylim=(-0.02, 1.02), title=dataset)
         ax.legend(title=title, fontsize=SMALL_FONT, title_fontsize=SMALL_FONT, loc="upper left",
@@ -139,12 +156,12 @@ def layer_sparsity(results: list[dict]) -> plt.Figure:
     return fig
 
 
-def cs_search(results: list[dict]) -> plt.Figure:
+def cs_search(results: list[RunResult]) -> plt.Figure:
     """CS: sparsity 1[s <= 0] of the scores after each epoch of the search rounds."""
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     for r in results:
-        steps = r["search"]
-        ax.plot(range(1, len(steps) + 1), [s["sparsity"] for s in steps], marker=".", label=_run_label(r))
+        steps = r.extras["search"]
+        ax.plot(range(1, len(steps) + 1), [s["sparsity"] for s in steps], marker=".", label=_training_label(r))
     ax.set(xlabel="search epoch (all rounds in order)", ylabel="sparsity of the mask 1[s > 0]")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=FONT)
@@ -153,20 +170,20 @@ def cs_search(results: list[dict]) -> plt.Figure:
     return fig
 
 
-def _run_label(result: dict) -> str:
-    return f"{result['training']} ({result['dataset']})"
+def _training_label(result: RunResult) -> str:
+    return f"{result.training} ({result.dataset})"
 
 
 # --- training -------------------------------------------------------------------------
 
-def training_curves(results: list[dict]) -> plt.Figure:
+def training_curves(results: list[RunResult]) -> plt.Figure:
     """Validation mAP@0.5 after each epoch of every run's final training, one panel per
     chapter (rows) and dataset (columns), all on one mAP scale, each headed by its own
     legend; converted rows (int8) trained no epochs of their own and are left out."""
-    trained = _in_table_order(r for r in results if r["history"])
-    chapters = sorted({_chapter(r["row"]) for r in trained})  # the book's order
-    datasets = sorted({r["dataset"] for r in trained})        # as the results tables
-    panels = {(chapter, dataset): [r for r in trained if _chapter(r["row"]) == chapter and r["dataset"] == dataset]
+    trained = _in_table_order(r for r in results if r.history)
+    chapters = sorted({_chapter(r.row) for r in trained})  # the book's order
+    datasets = sorted({r.dataset for r in trained})        # as the results tables
+    panels = {(chapter, dataset): [r for r in trained if _chapter(r.row) == chapter and r.dataset == dataset]
               for chapter, dataset in product(chapters, datasets)}
     # each row as tall as its panel plus its longest legend: the legends sit above the panels
     height = sum(CURVES_HEIGHT + LEGEND_LINE * (3 + max(len(panels[chapter, d]) for d in datasets))
@@ -174,28 +191,28 @@ def training_curves(results: list[dict]) -> plt.Figure:
     # one column (a run page's figure): a small panel; two: half a page each
     width = PAGE_WIDTH if len(datasets) > 1 else 0.6 * PAGE_WIDTH
     fig, axes = plt.subplots(len(chapters), len(datasets), figsize=(width, height), squeeze=False, layout="constrained")
-    top = map_top(h["map50"] for r in trained for h in r["history"])
+    top = map_top(h["map50"] for r in trained for h in r.history)
     colours = {}  # a row's colour, the same in both datasets' panels of its chapter
     for chapter in chapters:
-        colours.update(zip(dict.fromkeys(r["row"] for r in trained if _chapter(r["row"]) == chapter),
+        colours.update(zip(dict.fromkeys(r.row for r in trained if _chapter(r.row) == chapter),
                            plt.cm.tab10.colors))
     for ax, (chapter, dataset) in zip(axes.flat, panels):
-        if panels[chapter, dataset]:
+        if panels[chapter, dataset]:  # a chapter's runs are of one method: the family of its first
             _curves_panel(ax, panels[chapter, dataset], colours, top,
-                          f"{FAMILY.get(chapter, OTHER)} ({chapter})\n{dataset}")
+                          f"{_family(panels[chapter, dataset][0].row)} ({chapter})\n{dataset}")
         else:  # a chapter run on one dataset only: no empty panel
             ax.remove()
     return fig
 
 
-def _curves_panel(ax, runs: list[dict], colours: dict, top: float, heading: str) -> None:
+def _curves_panel(ax, runs: list[RunResult], colours: dict, top: float, heading: str) -> None:
     """The validation curves of a panel's runs (``colours``: by row), up to ``top``,
     under a legend headed by ``heading`` (and the runs' model when they share one).
     Above the panel, the legend hides no curve."""
     model, labels = _panel_legend_labels(runs)
     for r, label in zip(runs, labels):
-        ax.plot([h["epoch"] for h in r["history"]], [h["map50"] for h in r["history"]], lw=1.2,
-                color=colours[r["row"]], label=label)
+        ax.plot([h["epoch"] for h in r.history], [h["map50"] for h in r.history], lw=1.2,
+                color=colours[r.row], label=label)
     ax.set_ylim(0, top)
     ax.set(xlabel="epoch", ylabel="validation mAP@0.5")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -205,15 +222,15 @@ def _curves_panel(ax, runs: list[dict], colours: dict, top: float, heading: str)
     ax.grid(alpha=0.3)
 
 
-def gradual_schedule(results: list[dict]) -> plt.Figure:
+def gradual_schedule(results: list[RunResult]) -> plt.Figure:
     """Pruning during training: the masks' sparsity and validation mAP@0.5 after each epoch."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 3.6))
     for r in results:
-        epochs = [h["epoch"] for h in r["history"]]
-        left.plot(epochs, [h["gradual_sparsity"] for h in r["history"]], marker=".", label=_run_label(r))
-        right.plot(epochs, [h["map50"] for h in r["history"]], marker=".", label=_run_label(r))
+        epochs = [h["epoch"] for h in r.history]
+        left.plot(epochs, [h["gradual_sparsity"] for h in r.history], marker=".", label=_training_label(r))
+        right.plot(epochs, [h["map50"] for h in r.history], marker=".", label=_training_label(r))
     left.set(ylabel="sparsity of the masks", ylim=(-0.02, 1.02))
-    map_axis(right, [h["map50"] for r in results for h in r["history"]], "validation mAP@0.5")
+    map_axis(right, [h["map50"] for r in results for h in r.history], "validation mAP@0.5")
     for ax in (left, right):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -226,7 +243,7 @@ def gradual_schedule(results: list[dict]) -> plt.Figure:
 # --- detections -----------------------------------------------------------------------
 
 def detection_grid(samples: list[dict]) -> plt.Figure:
-    """One block of lines per run (``chapter.sample_detections``), at most
+    """One block of lines per run (``inference.sample_detections``), at most
     ``IMAGES_PER_LINE`` images a line: its detections in red, the ground truth dashed white."""
     n_images = len(samples[0]["images"])
     per_line = min(n_images, IMAGES_PER_LINE)
@@ -242,7 +259,7 @@ def detection_grid(samples: list[dict]) -> plt.Figure:
         for ax, image, pred, target in zip(block.flat, sample["images"], sample["predictions"], sample["targets"]):
             _draw_detections(ax, image, pred, target, sample["classes"])
         result = sample["result"]
-        block[0, 0].set_title(f"{_label(result)} ({result['dataset']})", fontsize=10, loc="left")
+        block[0, 0].set_title(f"{_run_label(result)} ({result.dataset})", fontsize=10, loc="left")
     fig.tight_layout()
     return fig
 

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..measure import cpu_name
+from ..methods import templates_by_page
 from ..paths import REPO
 from ..profiles import get_profile, profile_params
+from ..study.rows import DENSE, PAPER_DATASET, ROW
 from .results import pareto_front, relative_table, row_means, table_key
-from .rows import DENSE, PAPER_DATASET, ROW
 
 KEEPS = 0.9  # a trade-off worth naming keeps at least this share of the dense mAP@0.5
 PAPER_NAMES = {"voc": "VOC", "exdark": "ExDark"}
@@ -142,9 +143,7 @@ def landing_values(profile: str, runs: pd.DataFrame, threads: int) -> dict:
     return values
 
 
-# The written chapters that summarise runs (book/<page>.md), with the templates of their runs.
-CHAPTER_PAGES = {"training": ("01_baseline",), "pruning": ("02_lth", "03_cs", "07_channels", "08_gradual"),
-                 "distillation": ("04_kd_hints", "05_kd_gan"), "quantization": ("09_quantize", "10_lowrank")}
+CHAPTER_PAGES = templates_by_page()  # the written chapters that summarise runs, with their runs' templates
 
 
 def chapter_table(runs: pd.DataFrame, chapters: tuple[str, ...]) -> pd.DataFrame:

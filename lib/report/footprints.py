@@ -11,7 +11,7 @@ from ..models import build
 from ..paper import NUM_CLASSES, paper_table
 from ..prune import magnitude_prune
 from ..prune.lth import LTHParams
-from .rows import DENSE, ROW, Row
+from ..study.rows import DENSE, ROW, Row
 
 
 def row_footprint(row: Row, dataset: str, img_size: int, seed: int = 0) -> dict:

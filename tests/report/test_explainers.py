@@ -11,7 +11,7 @@ import pytest
 from lib.params import RunParams, override
 from lib.profiles import profile_params
 from lib.prune.cs import FINAL_BETA, CSParams
-from lib.study import explainers
+from lib.report import explainers
 from lib.train.optim import WARMUP_BIAS_LR
 
 

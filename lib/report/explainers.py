@@ -20,9 +20,9 @@ from ..prune.cs import FINAL_BETA, CSParams, SoftMask, beta_at
 from ..prune.lth import LTHParams
 from ..quantize.ledger import decoded, encoded
 from ..train.optim import BIASES, Schedule, objectness_ratio
+from ..study.rows import ROWS
 from .figure_axes import FONT
 from .figures import PAGE_WIDTH
-from .rows import ROWS
 
 BOX = {"boxstyle": "round,pad=0.4", "facecolor": "#eef3fb", "edgecolor": "#4a6fa5"}
 ARROW = {"arrowstyle": "-|>", "color": "#4a6fa5", "lw": 1.2}

@@ -1,4 +1,4 @@
-"""Axis and label helpers of the book's figures (``lib.study.figures``): mAP axes that
+"""Axis and label helpers of the book's figures (``lib.report.figures``): mAP axes that
 start at 0 and span at least 0.1, log cost axes with readable ticks, and point labels
 that do not overlap."""
 from __future__ import annotations

@@ -4,7 +4,6 @@ this returns.)"""
 from __future__ import annotations
 
 from dataclasses import fields
-from pathlib import Path
 
 import pandas as pd
 import torch
@@ -13,22 +12,17 @@ from torch.utils.data import DataLoader, Subset
 from ..data import DetectionDataset, collate
 from ..evaluate import AUTHORS_RULES, Rules, average_precision, predict
 from ..measure import deployed, latency
+from ..methods import load_model
 from ..models import load_weights
 from ..params import from_dict
-from ..quantize.run import load_int8
-from ..paths import BEST
+from ..result import Latency, RunResult
 from ..train.distributed import resolve_device
 from ..train.run import open_data
 
 
-def best_model(result: dict) -> Path:
-    """The best model file of a run, from its record or the metrics ``train`` returns."""
-    return Path(result["run_dir"]) / BEST
-
-
-def _test_set(result: dict, n_images: int | None = None):
+def _test_set(result: RunResult, n_images: int | None = None):
     """A recorded run's params, test index and a loader over its first ``n_images`` (all if None)."""
-    params = from_dict(result["run_params"])
+    params = from_dict(result.run_params)
     test = open_data(params)["test"]
     dataset = DetectionDataset(test, params.data.img_size)
     subset = Subset(dataset, range(n_images)) if n_images else dataset
@@ -36,14 +30,14 @@ def _test_set(result: dict, n_images: int | None = None):
     return params, test, loader
 
 
-def sample_detections(results: list[dict], n_images: int = 4, conf: float = 0.3) -> list[dict]:
+def sample_detections(results: list[RunResult], n_images: int = 4, conf: float = 0.3) -> list[dict]:
     """Each run's best model on the first ``n_images`` test images of its dataset:
     images (N, 3, H, W) in [0, 1], detections with score >= conf and the ground truth
     (boxes (n, 4) xyxy, input pixels), for ``detection_grid``."""
     device, samples = resolve_device(None), []
     for r in results:
         params, test, loader = _test_set(r, n_images)
-        model = load_weights(best_model(r)).to(device)
+        model = load_weights(r.model_file).to(device)
         predictions, targets = predict(model, loader, device, conf, params.train.nms_iou, params.train.max_det)
         samples.append({"result": r, "images": next(iter(loader))[0], "predictions": predictions,
                         "targets": targets, "classes": test.classes})
@@ -58,11 +52,11 @@ def rule_variants() -> dict[str, Rules]:
 
 
 @torch.no_grad()
-def map_under_rules(result: dict) -> dict[str, float]:
+def map_under_rules(result: RunResult) -> dict[str, float]:
     """A recorded run's test mAP@0.5 under each of ``rule_variants``."""
     params, _, loader = _test_set(result)
     t, device = params.train, resolve_device(None)
-    model = load_weights(best_model(result)).to(device)
+    model = load_weights(result.model_file).to(device)
     out = {}
     for name, rules in rule_variants().items():
         predictions, targets = predict(model, loader, device, t.conf, t.nms_iou, t.max_det, rules)
@@ -70,25 +64,20 @@ def map_under_rules(result: dict) -> dict[str, float]:
     return out
 
 
-def rules_table(results: list[dict]) -> pd.DataFrame:
+def rules_table(results: list[RunResult]) -> pd.DataFrame:
     """One column per run (its dataset): test mAP@0.5 under each evaluation rule."""
-    return pd.DataFrame({f"{r['model']}, {r['training']} ({r['dataset']})": map_under_rules(r) for r in results})
+    return pd.DataFrame({f"{r.model}, {r.training} ({r.dataset})": map_under_rules(r) for r in results})
 
 
-LATENCY_SIZES = {"latency_ms": None, "latency_416_ms": 416}  # column -> input side (None: the run's own)
-
-
-def latencies(results: list[dict], threads: int = 1) -> pd.DataFrame:
-    """Each run's best model in the form it is deployed in (``lib.measure.deployed``:
-    sparse kernels chosen per layer for a masked model; an int8 row's int8 model), timed by ``lib.measure.latency``
+def with_latencies(results: list[RunResult], threads: int = 1) -> list[RunResult]:
+    """Each run with its latency: its model in the form it is deployed in
+    (``lib.methods.load_model``: an int8 row's int8 model; ``lib.measure.deployed``:
+    sparse kernels chosen per layer for a masked model), timed by ``lib.measure.latency``
     with ``threads`` threads at batch 1, at the run's input size and at 416; all in this
     one process, one after another, so that the runs compare on equal terms."""
-    out = []
+    timed = []
     for r in results:
-        model = load_int8(r["run_dir"]) if r.get("precision") == "int8" else load_weights(best_model(r))
-        line = {"row": r["row"], "dataset": r["dataset"], "seed": r["seed"]}
-        for column, size in LATENCY_SIZES.items():
-            size = size or r["img_size"]
-            line[column] = latency(deployed(model, size, threads), size, threads)
-        out.append(line)
-    return pd.DataFrame(out, columns=["row", "dataset", "seed", *LATENCY_SIZES])
+        model = load_model(r)
+        ms = {size: latency(deployed(model, size, threads), size, threads) for size in dict.fromkeys((r.img_size, 416))}
+        timed.append(r.with_latency(Latency(ms=ms[r.img_size], ms_416=ms[416])))
+    return timed

@@ -1,18 +1,42 @@
+import json
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from lib.methods import get_method
 from lib.paper import paper_table
-from lib.study.results import (coco_table, dense_maps, distillation_against_seeds, near_zero_rows, pareto_front,
-                               relative_table, runs_frame, summary_table, with_latencies)
+from lib.report.results import (coco_table, dense_maps, distillation_against_seeds, load_results, near_zero_rows,
+                                pareto_front, relative_table, runs_frame, summary_table)
+from lib.result import Budget, Footprint, Latency, Metrics, ResultFormatError, RunResult
 from lib.study.rows import ORDER, ROW, ROWS
 
 
-def result(row, seed, map50, params, macs=1000, mb=1.0, dataset="builtin"):
-    return {"row": row, "dataset": dataset, "model": ROW[row].model, "training": ROW[row].training, "seed": seed,
-            "map50": map50, "map": map50 / 2, "map_coco": map50 / 2, "ap_small": 0.1, "ap_medium": 0.2,
-            "ap_large": 0.3, "params": params, "macs": macs, "storage_mib": mb, "storage_encoding": "sparse" if "lth" in row else "dense",
-            "deflated_mib": None if "lth" in row else 0.8 * mb, "epochs": 3, "train_img_per_s": 10.0}
+def result(row, seed, map50, params, macs=1000, mb=1.0, dataset="builtin", **changes) -> RunResult:
+    """A run of ``row`` with the given test mAP@0.5 and footprint (the rest a short run's),
+    then ``changes`` to any of its fields (history, layers, extras, ...)."""
+    sparse = "lth" in row
+    made = RunResult(
+        row=row, method=ROW[row].method, dataset=dataset, model=ROW[row].model, training=ROW[row].training,
+        seed=seed, run_dir=f"runs/{row}-{dataset}-{seed}", img_size=128, width=0.25,
+        precision=get_method(ROW[row].method).precision,
+        metrics=Metrics(map50=map50, map=map50 / 2, map_coco=map50 / 2, ap_small=0.1, ap_medium=0.2, ap_large=0.3,
+                        val_map50=map50),
+        footprint=Footprint(params=params, macs=macs, storage_mib=mb, storage_encoding="sparse" if sparse else "dense",
+                            deflated_mib=None if sparse else 0.8 * mb),
+        budget=Budget(epochs=3, images=300), ledger={}, train_img_per_s=10.0, history=(), run_params={}, layers=())
+    return replace(made, **changes)
+
+
+def scored(r: RunResult, map50: float, **changes) -> RunResult:
+    """``r`` with another test mAP@0.5 (and ``changes`` to its other fields)."""
+    return replace(r, metrics=replace(r.metrics, map50=map50), **changes)
+
+
+def curve(*map50s: float) -> tuple[dict, ...]:
+    """A history of validation mAP@0.5 values, one per epoch."""
+    return tuple({"epoch": e, "map50": m} for e, m in enumerate(map50s, 1))
 
 
 RESULTS = [result("yolov3", s, m, 1000, 4000, 4.0) for s, m in ((0, 0.5), (1, 0.7))] + \
@@ -31,7 +55,8 @@ def test_rows_follow_the_papers_order_with_extra_rows_last():
     runs = runs_frame(list(reversed(RESULTS)))
     assert runs["model"].tolist()[:3] == ["YOLOv3-Tiny", "YOLOv3", "YOLOv3"] and runs["seed"].tolist()[1:3] == [0, 1]
     assert runs["in_paper"].tolist() == [True] * 5 + [False]
-    dark = runs_frame([result("nano-kd-61-91", 0, 0.3, 1, dataset="builtin-dark"), {**RESULTS[0], "row": "gone", "dataset": "builtin-dark"}])
+    dark = runs_frame([result("nano-kd-61-91", 0, 0.3, 1, dataset="builtin-dark"),
+                       replace(RESULTS[0], row="gone", dataset="builtin-dark")])
     assert dark["order"].tolist() == [ORDER["nano-kd-61-91"], len(ROWS)] and dark["in_paper"].tolist() == [True, False]
 
 
@@ -59,9 +84,9 @@ def test_percentages_of_dense_yolov3_sit_beside_the_papers():
 
 
 def test_rows_near_zero_are_listed_with_the_reason_their_curve_gives():
-    rising = {**RESULTS[0], "map50": 0.02, "history": [{"map50": m} for m in (0.0, 0.01, 0.01, 0.02, 0.03)]}
-    peaked = {**RESULTS[2], "map50": 0.01, "history": [{"map50": m} for m in (0.0, 0.05, 0.01, 0.01, 0.01)]}
-    fine = {**RESULTS[1], "history": [{"map50": 0.7}]}
+    rising = scored(RESULTS[0], 0.02, history=curve(0.0, 0.01, 0.01, 0.02, 0.03))
+    peaked = scored(RESULTS[2], 0.01, history=curve(0.0, 0.05, 0.01, 0.01, 0.01))
+    fine = replace(RESULTS[1], history=curve(0.7))
     table = near_zero_rows([rising, peaked, fine], threshold=0.1)
     assert table["training"].tolist() == ["Default", "LTH Local"]
     assert table["reason"][0].startswith("still improving when training stopped (best validation epoch 5 of 5)")
@@ -82,13 +107,25 @@ def test_a_distillation_effect_is_weighed_against_the_seed_to_seed_spread():
 
 
 def test_latencies_join_their_runs_and_enter_the_summary_and_the_relative_table():
-    runs = runs_frame(RESULTS)
-    timed = pd.DataFrame([{"row": r["row"], "dataset": r["dataset"], "seed": r["seed"], "latency_ms": r["macs"] / 100,
-                           "latency_416_ms": r["macs"] / 10} for r in RESULTS])
-    runs = with_latencies(runs, timed.iloc[::-1])  # matched by run, not by position
-    assert (runs["latency_ms"] == runs["macs"] / 100).all()
+    assert "latency_ms" not in runs_frame(RESULTS)  # not timed: no column
+    timed = [r.with_latency(Latency(ms=r.footprint.macs / 100, ms_416=r.footprint.macs / 10)) for r in RESULTS]
+    runs = runs_frame(timed)
+    assert (runs["latency_ms"] == runs["macs"] / 100).all() and (runs["latency_416_ms"] == runs["macs"] / 10).all()
     summary = summary_table(runs, "builtin").set_index("training")
     assert summary.loc["LTH Local", "latency ms"] == 4.0 and summary.loc["LTH Local", "latency ms at 416"] == 40.0
     relative = relative_table(runs, "builtin").set_index("training")
     assert relative.loc["LTH Local", "latency %"] == pytest.approx(10.0)
     assert "paper latency %" not in relative  # the paper measured none
+
+
+def test_the_runs_results_are_read_typed_and_the_other_jsons_left_out(tmp_path):
+    run, architectures = tmp_path / "run.json", tmp_path / "architectures.json"
+    run.write_text(json.dumps(replace(RESULTS[2], layers=({"name": "conv", "sparsity": 0.5},)).to_dict()))
+    architectures.write_text(json.dumps({"rows": []}))
+    [loaded] = load_results([str(architectures), str(run)])
+    assert loaded == replace(RESULTS[2], layers=({"name": "conv", "sparsity": 0.5},))
+    assert runs_frame([loaded]).iloc[0]["map50"] == 0.4  # YOLOv3, LTH Local, seed 0
+    old = tmp_path / "old.json"  # a flat result of the studies before the typed one
+    old.write_text(json.dumps({"row": "yolov3", "training": "Default", "map50": 0.5}))
+    with pytest.raises(ResultFormatError, match="old.json: a result of schema 1"):
+        load_results([str(run), str(old)])

@@ -1,15 +1,17 @@
-"""The values the landing page and the chapter pages paste (lib.study.abstract)."""
+"""The values the landing page and the chapter pages paste (lib.report.abstract)."""
+from lib.methods import METHODS
 from lib.profiles import MOBILE_EPOCHS
-from lib.study.abstract import best_trade_off, chapter_conclusion, chapter_table, describe, headline, landing_values
-from lib.study.results import runs_frame
-from tests.study.test_results import result
+from lib.report.abstract import (CHAPTER_PAGES, best_trade_off, chapter_conclusion, chapter_table, describe, headline,
+                                 landing_values)
+from lib.report.results import runs_frame
+from tests.report.test_results import result, scored
 
 # dense 0.6 at 4000 MACs; the light set's front: Tiny keeps 0.57 (95%) at 1000 MACs, LTH
 # Local 0.58 at 2000 MACs; Nano is cheapest but keeps only half.
 LIGHT = [result("yolov3", 0, 0.6, 1000, 4000, 4.0), result("yolov3-tiny", 0, 0.57, 500, 1000, 2.0),
          result("yolov3-lth-local", 0, 0.58, 100, 2000, 0.5), result("yolo-nano", 0, 0.3, 50, 300, 0.2),
          result("yolov3-channels-11", 0, 0.5, 100, 3000, 0.5)]
-DARK = [{**r, "dataset": "builtin-dark", "map50": r["map50"] / 2 if r["row"] != "yolov3" else 0.4} for r in LIGHT]
+DARK = [scored(r, r.metrics.map50 / 2 if r.row != "yolov3" else 0.4, dataset="builtin-dark") for r in LIGHT]
 
 
 def test_the_best_trade_off_is_the_cheapest_front_row_keeping_ninety_percent():
@@ -21,7 +23,7 @@ def test_the_best_trade_off_is_the_cheapest_front_row_keeping_ninety_percent():
     assert sentence.startswith("YOLOv3-Tiny, Default keeps 95% of the dense YOLOv3's test mAP@0.5 with 50.0% of its "
                                "parameters, 25.0% of its MACs")
     assert "in the paper, on VOC, the same row kept 69%" in sentence
-    untrained = runs_frame([{**r, "map50": r["map50"] / 20} for r in LIGHT])  # dense 0.03: nothing learned
+    untrained = runs_frame([scored(r, r.metrics.map50 / 20) for r in LIGHT])  # dense 0.03: nothing learned
     assert headline(untrained, "builtin").startswith("On builtin the dense YOLOv3 reached a test mAP@0.5 of only 0.030")
     assert chapter_conclusion(untrained, chapter_table(untrained, ("02_lth",))) == headline(untrained, "builtin")
 
@@ -42,6 +44,16 @@ def test_a_chapter_table_holds_its_chapters_rows_as_percent_of_the_dense_model()
     lth = table.iloc[0]
     assert (lth["dataset"], lth["n"], round(lth["mAP %"], 1), lth["params %"], lth["MACs %"]) == \
         ("builtin", 1, 96.7, 10.0, 50.0)
+
+
+def test_each_written_chapter_gathers_its_methods_templates_in_the_books_order():
+    """From the registry: a page's templates are its methods' (sorted), the pages in the order of their first."""
+    assert list(CHAPTER_PAGES) == ["training", "pruning", "distillation", "quantization"]
+    for page, templates in CHAPTER_PAGES.items():
+        assert templates == tuple(sorted(m.template for m in METHODS.values() if m.page == page))
+    assert {"02_lth", "03_cs", "07_channels", "08_gradual"} <= set(CHAPTER_PAGES["pruning"])
+    assert CHAPTER_PAGES["distillation"] == ("04_kd_hints", "05_kd_gan")
+    assert CHAPTER_PAGES["quantization"] == ("09_quantize", "10_lowrank")
 
 
 def test_the_scale_is_described_from_the_profile_built():

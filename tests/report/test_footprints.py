@@ -1,6 +1,6 @@
 import pytest
 
-from lib.study.footprints import paper_scale_table
+from lib.report.footprints import paper_scale_table
 
 
 def test_paper_scale_table_matches_the_paper_where_no_training_is_needed():

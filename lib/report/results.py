@@ -12,8 +12,9 @@ import pandas as pd
 from ..measure import ENCODINGS
 from ..paper import paper_numbers
 from ..quantize import LEDGER
+from ..result import RunResult, is_run_result
+from ..study.rows import DENSE, ORDER, PAPER_DATASET, ROW
 from .footprints import PAPER_SCALE_COLUMNS
-from .rows import DENSE, ORDER, PAPER_DATASET, ROW
 
 COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
            "params", "macs", "storage_mib", "storage_encoding", "deflated_mib", "epochs", "train_img_per_s")
@@ -24,24 +25,36 @@ MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"
 LATENCY_LABELS = {"latency_ms": "latency ms", "latency_416_ms": "latency ms at 416"}
 
 
-def load_results(paths: list[str]) -> list[dict]:
-    """The training runs' results (results without a row, like the architecture chapter's, left out)."""
-    loaded = [json.loads(Path(p).read_text()) for p in paths]
-    return [r for r in loaded if "training" in r]
+def load_results(paths: list[str]) -> list[RunResult]:
+    """The training runs' results (the other JSONs, like the architecture chapter's, left
+    out); a run's result of another schema is refused (``lib.result.ResultFormatError``)."""
+    results = []
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        if is_run_result(data):
+            results.append(RunResult.from_dict(data, path))
+    return results
 
 
-def runs_frame(results: list[dict]) -> pd.DataFrame:
+def run_line(r: RunResult) -> dict:
+    """A run's values under ``COLUMNS``, and its latency columns once it is timed."""
+    m, f = r.metrics, r.footprint
+    return {"row": r.row, "dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
+            "map50": m.map50, "map": m.map, "map_coco": m.map_coco, "ap_small": m.ap_small,
+            "ap_medium": m.ap_medium, "ap_large": m.ap_large, "params": f.params, "macs": f.macs,
+            "storage_mib": f.storage_mib, "storage_encoding": f.storage_encoding, "deflated_mib": f.deflated_mib,
+            "epochs": r.epochs, "train_img_per_s": r.train_img_per_s,
+            **({"latency_ms": r.latency.ms, "latency_416_ms": r.latency.ms_416} if r.latency else {})}
+
+
+def runs_frame(results: list[RunResult]) -> pd.DataFrame:
     """One line per run, in the row table's order within each dataset (a row the
     table no longer holds goes last)."""
-    frame = pd.DataFrame([{k: r[k] for k in COLUMNS} for r in results])
-    frame["order"] = [ORDER.get(r["row"], len(ORDER)) for r in results]
-    frame["in_paper"] = [r["row"] in ROW and ROW[r["row"]].in_paper for r in results]
+    columns = [*COLUMNS, *(LATENCY_LABELS if any(r.latency for r in results) else ())]
+    frame = pd.DataFrame([run_line(r) for r in results], columns=columns)
+    frame["order"] = [ORDER.get(r.row, len(ORDER)) for r in results]
+    frame["in_paper"] = [r.row in ROW and ROW[r.row].in_paper for r in results]
     return frame.sort_values(["dataset", "order", "seed"], kind="stable").reset_index(drop=True)
-
-
-def with_latencies(runs: pd.DataFrame, latencies: pd.DataFrame) -> pd.DataFrame:
-    """``runs`` with the latency columns of ``inference.latencies``, matched by run."""
-    return runs.merge(latencies, on=["row", "dataset", "seed"], how="left")
 
 
 def row_means(runs: pd.DataFrame, dataset: str, columns: list[str]) -> pd.DataFrame:
@@ -76,16 +89,17 @@ def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
 
 def distillation_against_seeds(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Each distilled row of ``dataset`` with at least two seeds, beside its plain
-    student (the row's second input): mAP@0.5 mean ± std and n of both, the difference
+    student (the row's ``plain`` input): mAP@0.5 mean ± std and n of both, the difference
     of the means, and whether it exceeds the seed-to-seed spread (the sum of the two
     sample standard deviations)."""
     subset = runs[runs["dataset"] == dataset]
     out = []
     for row in dict.fromkeys(subset["row"]):
         spec = ROW.get(row)
-        if spec is None or len(spec.inputs) < 2:
+        student = spec.inputs.get("plain") if spec else None
+        if student is None:
             continue
-        mine, plain = subset[subset["row"] == row]["map50"], subset[subset["row"] == spec.inputs[1]]["map50"]
+        mine, plain = subset[subset["row"] == row]["map50"], subset[subset["row"] == student]["map50"]
         if len(mine) < 2 or len(plain) < 2:
             continue
         delta, spread = mine.mean() - plain.mean(), mine.std(ddof=1) + plain.std(ddof=1)
@@ -128,16 +142,15 @@ def encodings_table() -> pd.DataFrame:
     return pd.DataFrame(list(ENCODINGS.items()), columns=["file", "what it holds"])
 
 
-def ledger_table(results: list[dict], dataset: str) -> pd.DataFrame:
+def ledger_table(results: list[RunResult], dataset: str) -> pd.DataFrame:
     """The storage ledger of each row's first-seed model on ``dataset``: the bytes of
     its file in every encoding (``lib.quantize.LEDGER``; the sparse ones for masked
     models only), beside the paper's MB for the row (MiB, as the paper's are)."""
     paper = paper_numbers(PAPER_DATASET[dataset])
     out = []
-    for r in sorted(first_seed(results, lambda r: r["dataset"] == dataset and "ledger" in r),
-                    key=lambda r: ORDER.get(r["row"], len(ORDER))):
-        theirs = paper.get(r["row"])
-        out.append({"model": r["model"], "training": r["training"], **{k: r["ledger"].get(k) for k in LEDGER},
+    for r in sorted(first_seed(results, lambda r: r.dataset == dataset), key=lambda r: ORDER.get(r.row, len(ORDER))):
+        theirs = paper.get(r.row)
+        out.append({"model": r.model, "training": r.training, **{k: r.ledger.get(k) for k in LEDGER},
                     "paper MiB": theirs["storage_mb_mean"] if theirs else None})
     return pd.DataFrame(out, columns=["model", "training", *LEDGER, "paper MiB"]).astype({k: "Int64" for k in LEDGER})
 
@@ -179,29 +192,29 @@ def dense_maps(runs: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def first_seed(results: list[dict], keep=lambda result: True) -> list[dict]:
+def first_seed(results: list[RunResult], keep=lambda result: True) -> list[RunResult]:
     """The results of the lowest seed that ``keep`` accepts (for figures of single runs)."""
-    seed = min((r["seed"] for r in results), default=0)
-    return [r for r in results if r["seed"] == seed and keep(r)]
+    seed = min((r.seed for r in results), default=0)
+    return [r for r in results if r.seed == seed and keep(r)]
 
 
-def in_detection_grid(result: dict) -> bool:
-    return result["row"] in DETECTION_ROWS
+def in_detection_grid(result: RunResult) -> bool:
+    return result.row in DETECTION_ROWS
 
 
-def is_dense(result: dict) -> bool:
+def is_dense(result: RunResult) -> bool:
     """A run of the reference row, the dense YOLOv3."""
-    return result["row"] == DENSE
+    return result.row == DENSE
 
 
-def pruned(result: dict) -> bool:
+def pruned(result: RunResult) -> bool:
     """A run whose model carries masks (LTH, CS)."""
-    return bool(result["layers"])
+    return bool(result.layers)
 
 
-def searched(result: dict) -> bool:
+def searched(result: RunResult) -> bool:
     """A run that searched its mask before training its ticket (CS)."""
-    return "search" in result
+    return "search" in result.extras
 
 
 def architecture_table(inputs: list[str]) -> pd.DataFrame:
@@ -209,29 +222,29 @@ def architecture_table(inputs: list[str]) -> pd.DataFrame:
     ``inputs``), in ``paper_scale_table``'s column order (a JSON file keeps no order)."""
     for path in inputs:
         result = json.loads(Path(path).read_text())
-        if "training" not in result and "rows" in result:
+        if not is_run_result(result) and "rows" in result:
             return pd.DataFrame(result["rows"])[list(PAPER_SCALE_COLUMNS)].drop(columns="row")
     raise ValueError("inputs: no result of the architecture chapter (00_architectures) among them")
 
 
-def near_zero_rows(results: list[dict], threshold: float = 0.1) -> pd.DataFrame:
+def near_zero_rows(results: list[RunResult], threshold: float = 0.1) -> pd.DataFrame:
     """The runs whose test mAP@0.5 stays below ``threshold``, each with the reason its
     validation curve gives: still rising when training stopped (too short a schedule
     for this scale), or peaked early and did not recover."""
     out = []
     for r in results:
-        if r["map50"] >= threshold:
+        if r.metrics.map50 >= threshold:
             continue
-        curve = [h["map50"] for h in r["history"]]
+        curve = [h["map50"] for h in r.history]
         if not curve:  # a converted model (int8): its source's row says how that trained
-            out.append({"dataset": r["dataset"], "model": r["model"], "training": r["training"], "seed": r["seed"],
-                        "mAP@0.5": r["map50"], "reason": "converted after training, not trained"})
+            out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
+                        "mAP@0.5": r.metrics.map50, "reason": "converted after training, not trained"})
             continue
         best = int(np.argmax(curve)) + 1
         rising = best > 0.7 * len(curve)
         reason = (f"still improving when training stopped (best validation epoch {best} of {len(curve)}): "
                   "too few epochs at this scale" if rising else
                   f"validation mAP peaked at epoch {best} of {len(curve)} and did not recover")
-        out.append({"dataset": r["dataset"], "model": r["model"], "training": r["training"], "seed": r["seed"],
-                    "mAP@0.5": r["map50"], "reason": reason})
+        out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
+                    "mAP@0.5": r.metrics.map50, "reason": reason})
     return pd.DataFrame(out, columns=["dataset", "model", "training", "seed", "mAP@0.5", "reason"])

@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 
 import matplotlib
 import pytest
@@ -9,10 +10,11 @@ matplotlib.use("Agg")
 from matplotlib.legend import Legend  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from lib.study import figures  # noqa: E402
-from lib.study.results import runs_frame  # noqa: E402
-from lib.study.rows import FAMILY, ROW, ROWS  # noqa: E402
-from tests.study.test_results import RESULTS, result  # noqa: E402
+from lib.report import figures  # noqa: E402
+from lib.report.results import runs_frame  # noqa: E402
+from lib.result import RunResult  # noqa: E402
+from lib.study.rows import ROWS  # noqa: E402
+from tests.report.test_results import RESULTS, curve, result, scored  # noqa: E402
 
 
 def legends(ax) -> list[list[str]]:
@@ -20,18 +22,22 @@ def legends(ax) -> list[list[str]]:
     return [[t.get_text() for t in child.get_texts()] for child in ax.get_children() if isinstance(child, Legend)]
 
 
-def run(row: str, dataset: str, curve: list[float]) -> dict:
+def run(row: str, dataset: str, values: list[float]) -> RunResult:
     """A trained run's result as the figures read it: its row and validation curve."""
-    return {"row": row, "model": ROW[row].model, "training": ROW[row].training, "dataset": dataset,
-            "history": [{"epoch": e, "map50": m} for e, m in enumerate(curve, 1)]}
+    return result(row, 0, 0.5, 100, dataset=dataset, history=curve(*values))
 
 
 def test_every_row_has_a_compression_family():
-    assert {row.chapter for row in ROWS} == set(FAMILY)
+    assert all(row.family for row in ROWS)
+    assert {row.family for row in ROWS} <= set(figures.FAMILY_COLOURS)  # and every family its colour
+    # the colours in the book's order of the families: by the page that presents them
+    assert list(figures.FAMILY_COLOURS)[:7] == ["trained from scratch", "weight pruning", "channel pruning",
+                                                "pruning during training", "distillation", "quantization", "low-rank"]
+    assert list(figures.FAMILY_COLOURS)[-1] == figures.OTHER
 
 
 def test_the_pareto_line_joins_the_undominated_rows_in_cost_order():
-    runs = runs_frame(RESULTS + [{**RESULTS[0], "dataset": "builtin-dark"}])
+    runs = runs_frame(RESULTS + [replace(RESULTS[0], dataset="builtin-dark")])
     fig = figures.map_vs_cost(runs, "macs")
     light, dark = fig.axes[:2]
     front = [line for line in light.get_lines() if line.get_label() == "Pareto front"][0]
@@ -45,7 +51,7 @@ def test_the_pareto_line_joins_the_undominated_rows_in_cost_order():
 def test_each_cost_panel_has_its_own_legends_of_the_families_and_models_it_shows():
     """The dark set has only the dense YOLOv3: its panel still has legends, and they
     list what it shows, not the light set's rows."""
-    runs = runs_frame(RESULTS + [{**RESULTS[0], "dataset": "builtin-dark"}])
+    runs = runs_frame(RESULTS + [replace(RESULTS[0], dataset="builtin-dark")])
     light, dark = figures.map_vs_cost(runs, "macs").axes
     assert sorted(map(sorted, legends(light))) == [
         ["Pareto front", "YOLO Nano (leaky)", "YOLOv3", "YOLOv3-Tiny"], ["trained from scratch", "weight pruning"]]
@@ -81,11 +87,10 @@ def test_a_flat_map_near_zero_is_drawn_flat_on_an_axis_from_0_to_at_least_0_1():
     flat = [0.00904, 0.00906, 0.00905]
     curves = figures.training_curves([run("yolov3", "builtin", flat)])
     assert curves.axes[0].get_ylim() == pytest.approx((0, 0.1))
-    runs = runs_frame([{**r, "map50": flat[i % 3]} for i, r in enumerate(RESULTS)])
+    runs = runs_frame([scored(r, flat[i % 3]) for i, r in enumerate(RESULTS)])
     assert figures.map_vs_cost(runs, "macs").axes[0].get_ylim() == pytest.approx((0, 0.1))
-    gradual = [{**run("yolov3-gradual-weights", "builtin", flat), "training": "During training"}]
-    for h, s in zip(gradual[0]["history"], (0.3, 0.6, 0.9)):
-        h["gradual_sparsity"] = s
+    history = tuple({**h, "gradual_sparsity": s} for h, s in zip(curve(*flat), (0.3, 0.6, 0.9)))
+    gradual = [result("yolov3-gradual-weights", 0, 0.5, 100, training="During training", history=history)]
     assert figures.gradual_schedule(gradual).axes[1].get_ylim() == pytest.approx((0, 0.1))
     # a high curve: 10% headroom, never past 1.05
     high = figures.training_curves([run("yolov3", "builtin", [0.5, 0.99])])
@@ -95,7 +100,7 @@ def test_a_flat_map_near_zero_is_drawn_flat_on_an_axis_from_0_to_at_least_0_1():
 def test_training_curves_draw_one_panel_per_chapter_and_dataset_each_with_its_legend():
     results = [run("yolov3", d, [0.1, 0.2, 0.3]) for d in ("builtin", "builtin-dark")] + \
               [run("yolov3-tiny", "builtin", [0.2, 0.3]), run("yolov3-lth-local", "builtin", [0.3, 0.4]),
-               {**run("yolov3-int8", "builtin", []), "history": []}]  # converted, not trained: no panel
+               run("yolov3-int8", "builtin", [])]  # converted, not trained: no panel
     fig = figures.training_curves(results)
     panels = {ax.get_legend().get_title().get_text().replace("\n", " "): ax for ax in fig.axes}
     assert sorted(panels) == ["trained from scratch (01_baseline) builtin",
@@ -114,9 +119,9 @@ def test_a_run_pages_single_curve_is_one_small_panel():
 
 
 def test_per_layer_sparsity_draws_one_line_per_run_and_one_panel_per_dataset():
-    pruned = [{"row": row, "model": "YOLOv3", "training": ROW[row].training, "dataset": d,
-               "layers": [{"sparsity": s} for s in (0.1, 0.9, 0.5)]}
+    pruned = [result(row, 0, 0.5, 100, dataset=d, layers=tuple({"sparsity": s} for s in (0.1, 0.9, 0.5)))
               for d in ("builtin", "builtin-dark") for row in ("yolov3-lth-local", "yolov3-lth-global")]
+    assert {r.model for r in pruned} == {"YOLOv3"}
     fig = figures.layer_sparsity(pruned)
     assert [len(ax.get_lines()) for ax in fig.axes] == [2, 2]
     assert [list(line.get_ydata()) for line in fig.axes[0].get_lines()] == [[0.1, 0.9, 0.5]] * 2
@@ -128,7 +133,7 @@ def sample(n_images: int, box: list[float]) -> dict:
     return {"images": [torch.rand(3, 64, 64)] * n_images, "classes": ["circle"],
             "predictions": [{"boxes": torch.tensor([box]), "labels": torch.tensor([0])}] * n_images,
             "targets": [{"boxes": torch.tensor([[8.0, 8.0, 30.0, 30.0]])}] * n_images,
-            "result": {"model": "YOLO Nano", "training": "Default", "dataset": "builtin"}}
+            "result": result("yolo-nano", 0, 0.5, 100)}  # YOLO Nano, Default, on builtin
 
 
 def test_a_detection_far_outside_its_image_is_drawn_at_the_edge_and_the_figure_renders(tmp_path):
