@@ -72,6 +72,10 @@ ROWS: tuple[Row, ...] = (
         inputs=FROM_DENSE, footprint="magnitude"),
     Row("yolov3-lth-global", "YOLOv3", "LTH Global", arch="yolov3", method="lth", settings={"scope": "global"},
         inputs=FROM_DENSE, footprint="magnitude"),
+    # The control of the tickets (Frankle & Carbin; Blalock et al.): a random mask with LTH
+    # Local's count in every layer, retrained as the ticket is.
+    Row("yolov3-random-prune", "YOLOv3", "LTH Local, random pruning", arch="yolov3", method="random-prune",
+        inputs=FROM_DENSE, in_paper=False, footprint="trained"),
     Row("yolov3-cs-1", "YOLOv3", "CS 1 It", arch="yolov3", method="cs", settings={"rounds": 1}, footprint="trained"),
     Row("yolov3-cs-3", "YOLOv3", "CS 3 It", arch="yolov3", method="cs", settings={"rounds": 3}, footprint="trained"),
     # Beyond the paper: pruning that makes the model faster. Channel pruning of the trained
