@@ -2,8 +2,9 @@
 
 ``footprint(model)`` -> params, nonzero_params, macs, macs_paper (counted by
 ``lib.counting``), storage_bytes, storage_encoding; ``deflated_bytes(model)`` for the
-like-for-like storage ledger; ``latency(model, img_size)``, the one definition of CPU
-latency, and ``deployed(model)``, the form a model is timed in. Storage and the deployed
+like-for-like storage ledger; ``model_facts(model)``, what a run's record keeps of its
+model; ``latency(model, img_size)``, the one definition of CPU latency, and
+``deployed(model)``, the form a model is timed in. Storage and the deployed
 form depend on the methods' file formats and kernels, so this module sits above them.
 """
 from __future__ import annotations
@@ -19,9 +20,9 @@ from torch import nn
 from .counting import count_macs, count_nonzero_params, count_params
 from .models.io import copy_of, save_weights, written_size
 from .prune.dispatch import to_sparse_inference
-from .prune.masks import is_masked
+from .prune.masks import is_masked, layer_table
 from .prune.sparse import save_sparse
-from .quantize.ledger import save_encoded
+from .quantize.ledger import save_encoded, storage_ledger
 from .timing import median_ms
 
 # How each storage figure is encoded, as the book names it.
@@ -97,6 +98,14 @@ def deployed(model: nn.Module, img_size: int = 416, threads: int = 1) -> nn.Modu
         return to_sparse_inference(on_cpu(model), img_size)
     finally:
         torch.set_num_threads(before)
+
+
+def model_facts(model: nn.Module, img_size: int = 416) -> dict:
+    """What a run's record keeps of its model: its ``footprint``, its storage ledger (its
+    file in every encoding, ``lib.quantize.LEDGER``) and, per masked layer, its alive and
+    total weights and sparsity."""
+    return {"footprint": footprint(model, img_size), "ledger": storage_ledger(model),
+            "layers": [{k: v for k, v in layer.items() if k != "shape"} for layer in layer_table(model)]}
 
 
 def cpu_name() -> str:

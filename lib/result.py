@@ -18,7 +18,7 @@ SCHEMA = 2  # 1: the flat dicts of the studies before the typed result (no "sche
 
 
 class ResultFormatError(ValueError):
-    """A result JSON this code cannot read (another schema, a missing or mistyped field)."""
+    """A result JSON this code cannot read (another schema, a missing field)."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Footprint:
 class Budget:
     """The training the run did itself (its final training): epochs and images seen."""
     epochs: int
-    images: int
+    images: int | None  # None: trained before the loop logged its images (a reused folder)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,6 @@ class RunResult:
     run_dir: str                # the final training's folder (its best model file: lib.paths.BEST)
     img_size: int
     width: float
-    precision: str              # "fp32", or "int8" for a quantized row's values
     metrics: Metrics
     footprint: Footprint
     budget: Budget
@@ -77,7 +76,7 @@ class RunResult:
     train_img_per_s: float | None        # None: nothing trained (a converted model)
     history: tuple[dict, ...]            # the final training's per-epoch log (lib.train)
     run_params: dict                     # RunParams.to_dict() of the final training
-    layers: tuple[dict, ...]             # per prunable layer: name, weights, alive, sparsity (masked models)
+    layers: tuple[dict, ...]             # per masked layer: layer (its name), alive, total, sparsity
     settings: dict = field(default_factory=dict)  # the method's settings (its params dataclass)
     extras: dict = field(default_factory=dict)    # the method's own outputs, keys it declares
     latency: Latency | None = None                # set by the report where it times the model

@@ -7,7 +7,7 @@ from lib.result import SCHEMA, Budget, Footprint, Latency, Metrics, ResultFormat
 
 def a_result(**given) -> RunResult:
     fields = dict(row="yolov3-cs-1", method="cs", dataset="builtin", model="YOLOv3", training="CS 1 It", seed=0,
-                  run_dir="runs/train/cs-yolov3-abc/ticket", img_size=128, width=0.25, precision="fp32",
+                  run_dir="runs/train/cs-yolov3-abc/ticket", img_size=128, width=0.25,
                   metrics=Metrics(0.5, 0.3, 0.31, 0.1, 0.2, 0.4, 0.55), footprint=Footprint(1000, 20000, 0.5, "sparse", None),
                   budget=Budget(epochs=10, images=3200), ledger={"dense": 4000, "sparse": 500}, train_img_per_s=40.0,
                   history=({"epoch": 1, "map50": 0.1},), run_params={"model": {"name": "yolov3"}},

@@ -1,5 +1,5 @@
-"""The registry of compression methods: each module of this package declares one
-``METHOD`` (``lib.method.Method``) and is found here by itself, so adding a method is
+"""The registry of compression methods: each module of this package (but those named
+``_*``) declares one ``METHOD`` (``lib.method.Method``) and is found here by itself, so adding a method is
 its module, its notebook template, its rows and its test. The study reaches methods
 only through ``METHODS`` (by key) and ``load_model``."""
 from __future__ import annotations
@@ -17,6 +17,8 @@ from ..result import RunResult
 def _discover() -> dict[str, Method]:
     found: dict[str, Method] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue  # a helper the method modules share, not a method
         method = getattr(importlib.import_module(f"{__name__}.{info.name}"), "METHOD", None)
         if not isinstance(method, Method):
             raise TypeError(f"lib.methods.{info.name}: a method module declares METHOD = Method(...)")

@@ -11,7 +11,7 @@ from ..prune.rewind import train_keeping_snapshot
 
 @dataclass(frozen=True)
 class ScratchParams:
-    rewind_epoch: int = 10   # the epoch whose weights are kept for rewinding
+    rewind_epoch: int = 10   # the epoch whose weights are kept for rewinding (the study gives the profile's)
 
 
 def run(params, settings: ScratchParams, inputs, root, log) -> Outcome:

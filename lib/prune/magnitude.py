@@ -19,13 +19,19 @@ def check_sparsity(sparsity: float, name: str = "sparsity") -> float:
     return sparsity
 
 
+def layer_kept(n: int, sparsity: float) -> int:
+    """Weights a tensor of ``n`` keeps when a layer-wise pruning removes floor(sparsity * n)
+    of them (the authors' rule, which gives the paper's 6,331,150 +- 1 survivors of YOLOv3
+    at 90%; 1e-9 absorbs the float error of sparsity * n)."""
+    return n - math.floor(sparsity * n + 1e-9)
+
+
 def magnitude_prune(model: Detector, sparsity: float, scope: str = "global") -> dict[str, Tensor]:
     """One pruning step: mask the smallest-magnitude weights so that ``sparsity`` of the
     prunable weights are masked (already masked ones stay masked). Applies and returns the masks.
 
     global: keeps round((1 - sparsity) * N) weights of all N prunable ones, exactly;
-    layer:  prunes floor(sparsity * n) of each tensor of n weights (the authors' rule,
-            which gives the paper's 6,331,150 +- 1 survivors of YOLOv3 at 90%).
+    layer:  prunes floor(sparsity * n) of each tensor of n weights (``layer_kept``).
     """
     check_sparsity(sparsity)
     if scope not in SCOPES:
@@ -49,8 +55,7 @@ def magnitude_prune(model: Detector, sparsity: float, scope: str = "global") -> 
             for name, s in scores.items():
                 flat = s.flatten()
                 kept = torch.zeros_like(flat)
-                keep = flat.numel() - math.floor(sparsity * flat.numel() + 1e-9)  # 1e-9: float error
-                kept[torch.topk(flat, keep, sorted=False).indices] = 1
+                kept[torch.topk(flat, layer_kept(flat.numel(), sparsity), sorted=False).indices] = 1
                 masks[name] = kept.view_as(s)
     apply_masks(model, masks)
     return masks

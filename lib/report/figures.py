@@ -137,7 +137,7 @@ def _point_legends(ax, families: list[str], models: list[str]) -> None:
 
 def layer_sparsity(results: list[RunResult]) -> plt.Figure:
     """Fraction of each prunable layer's weights removed, in network order, for every
-    pruned run given (LTH local and global, CS), one panel per dataset; a training has
+    pruned run given (``results.pruned``), one panel per dataset; a training has
     the same colour in every panel."""
     datasets = sorted({r.dataset for r in results})  # as the results tables
     colours = dict(zip(dict.fromkeys(r.training for r in results), plt.cm.tab10.colors))

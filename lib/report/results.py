@@ -208,7 +208,8 @@ def is_dense(result: RunResult) -> bool:
 
 
 def pruned(result: RunResult) -> bool:
-    """A run whose model carries masks (LTH, CS)."""
+    """A run whose model carries masks (LTH, its random-pruning control, CS, int8 of a
+    ticket, weights pruned during training)."""
     return bool(result.layers)
 
 

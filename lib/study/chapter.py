@@ -121,6 +121,8 @@ def read_inputs(row: str, paths: list[str]) -> dict[str, RunResult | None]:
         if result.row not in wanted:
             raise ValueError(f"inputs: {path} is a result of row {result.row!r}; row {row} reads "
                              f"{dict(spec.inputs)}")
+        if given[wanted[result.row]] is not None:
+            raise ValueError(f"inputs: two results of row {result.row!r} given (the second: {path}); give one")
         given[wanted[result.row]] = result
     missing = [name for name in get_method(spec.method).required if given[name] is None]
     if missing:

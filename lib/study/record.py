@@ -5,15 +5,13 @@ figures need."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
-from ..measure import footprint
+from ..measure import model_facts
 from ..method import Method, Outcome
 from ..models import load_weights
 from ..paths import BEST
-from ..prune.masks import layer_table
-from ..quantize import storage_ledger
 from ..result import Budget, Footprint, Metrics, RunResult
 from .rows import Row
 
@@ -25,9 +23,8 @@ def record(row: Row, method: Method, outcome: Outcome, settings) -> RunResult:
     unknown = set(outcome.extras) - set(method.extras)
     if unknown:
         raise ValueError(f"method {method.key}: extras {sorted(unknown)} not declared (it declares {method.extras})")
-    model = load_weights(Path(metrics["run_dir"]) / BEST)
-    size = footprint(model, params.data.img_size)
-    ledger = storage_ledger(model)
+    facts = model_facts(load_weights(Path(metrics["run_dir"]) / BEST), params.data.img_size)
+    size, ledger = facts["footprint"], facts["ledger"]
     encoding = size["storage_encoding"]
     deflated = ledger["dense deflated"] / 2**20 if encoding == "dense" else None
     if method.precision != "fp32":
@@ -37,16 +34,23 @@ def record(row: Row, method: Method, outcome: Outcome, settings) -> RunResult:
     result = RunResult(
         row=row.id, method=method.key, dataset=params.data.dataset, model=row.model, training=row.training,
         seed=params.train.seed, run_dir=metrics["run_dir"], img_size=params.data.img_size, width=params.model.width,
-        precision=method.precision,
-        metrics=Metrics(**{k: test[k] for k in ("map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large")},
+        metrics=Metrics(**{f.name: test[f.name] for f in fields(Metrics) if f.name != "val_map50"},
                         val_map50=metrics["val_map50"]),
         footprint=Footprint(params=size["nonzero_params"], macs=size["macs_paper"],
                             storage_mib=size["storage_bytes"] / 2**20, storage_encoding=encoding,
                             deflated_mib=deflated),
-        budget=Budget(epochs=metrics["epochs"], images=sum(h.get("images", 0) for h in metrics["history"])),
+        budget=Budget(epochs=metrics["epochs"], images=images_trained(metrics["history"])),
         ledger=ledger, train_img_per_s=metrics["train_img_per_s"], history=tuple(metrics["history"]),
         run_params=params.to_dict(),
-        layers=tuple({k: v for k, v in layer.items() if k != "shape"} for layer in layer_table(model)),
+        layers=tuple(facts["layers"]),
         settings=asdict(settings), extras=dict(outcome.extras))
     # as its JSON reads back (tuples as lists), so the notebook shows what it saves
     return RunResult.from_dict(json.loads(json.dumps(result.to_dict())))
+
+
+def images_trained(history: list[dict]) -> int | None:
+    """The images a training saw, from its per-epoch log; None for a run trained before
+    the log counted them (its folder reused), rather than a wrong count."""
+    if any("images" not in h for h in history):
+        return None
+    return sum(h["images"] for h in history)

@@ -28,30 +28,26 @@ def row_order(runs: list[Run]) -> list[Run]:
     return sorted(runs, key=key)
 
 
-def chapter_pages(runs: list[Run], pages_dir: Path) -> dict[str, list[str]]:
-    """Chapter -> its executed pages (book paths without suffix) in row order; a run
-    whose page does not exist (not run, failed) is left out."""
-    pages: dict[str, list[str]] = {}
-    for run in row_order(runs):
-        page = page_path(run, pages_dir)
-        if page.exists():
-            pages.setdefault(run.chapter, []).append((BOOK_PAGES / run.chapter / page.stem).as_posix())
-    return pages
+def chapter_pages(runs: list[Run], pages_dir: Path) -> list[tuple[str, str]]:
+    """(chapter, executed page as a book path without suffix) of every run, in row order;
+    a run whose page does not exist (not run, failed) is left out."""
+    return [(run.chapter, (BOOK_PAGES / run.chapter / page_path(run, pages_dir).stem).as_posix())
+            for run in row_order(runs) if page_path(run, pages_dir).exists()]
 
 
-def with_pages(entries: list[dict], pages: dict[str, list[str]]) -> list[dict]:
-    """Toc entries with each run-page glob expanded to ``pages`` (dropped if none), and
-    the run pages of each method's written chapter added as its sections."""
+def with_pages(entries: list[dict], pages: list[tuple[str, str]]) -> list[dict]:
+    """Toc entries with each run-page glob expanded to its chapter's ``pages`` (dropped if
+    none), and under each method's written chapter the pages of its methods' runs, in row
+    order across its templates (the order of its table)."""
     out = []
     for entry in entries:
         templates = templates_by_page().get(Path(entry.get("file", "")).name, ())
         if templates:
             entry = {**entry, "sections": [*entry.get("sections", []),
-                                           *({"file": page} for t in templates for page in pages.get(t, []))]}
+                                           *({"file": page} for chapter, page in pages if chapter in templates)]}
         glob = entry.get("glob", "")
         if glob.startswith(f"{BOOK_PAGES.as_posix()}/"):
-            chapter = glob.split("/")[-2]
-            out += [{"file": page} for page in pages.get(chapter, [])]
+            out += [{"file": page} for chapter, page in pages if chapter == glob.split("/")[-2]]
             continue
         entry = dict(entry)
         for nested in ("parts", "chapters", "sections"):

@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.methods import get_method
 from lib.paper import paper_table
 from lib.report.results import (coco_table, dense_maps, distillation_against_seeds, load_results, near_zero_rows,
                                 pareto_front, relative_table, runs_frame, summary_table)
@@ -20,7 +19,6 @@ def result(row, seed, map50, params, macs=1000, mb=1.0, dataset="builtin", **cha
     made = RunResult(
         row=row, method=ROW[row].method, dataset=dataset, model=ROW[row].model, training=ROW[row].training,
         seed=seed, run_dir=f"runs/{row}-{dataset}-{seed}", img_size=128, width=0.25,
-        precision=get_method(ROW[row].method).precision,
         metrics=Metrics(map50=map50, map=map50 / 2, map_coco=map50 / 2, ap_small=0.1, ap_medium=0.2, ap_large=0.3,
                         val_map50=map50),
         footprint=Footprint(params=params, macs=macs, storage_mib=mb, storage_encoding="sparse" if sparse else "dense",

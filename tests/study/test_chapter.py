@@ -81,6 +81,8 @@ def test_a_ticket_reuses_the_dense_run_and_records_its_footprint(tmp_path, monke
         chapter.read_inputs("yolov3-lth-local", [str(tmp_path / "ticket.json")])
     with pytest.raises(ValueError, match=r"inputs: row nano-kd-79 needs the results of \['yolov3'\] \(its \['teacher'\]\)"):
         chapter.read_inputs("nano-kd-79", [])
+    with pytest.raises(ValueError, match="inputs: two results of row 'yolov3' given"):
+        chapter.read_inputs("nano-kd-79", [str(tmp_path / "dense.json")] * 2)
     with pytest.raises(ValueError, match="is a result of row 'yolov3-lth-global'; row nano-kd-79 reads"):
         chapter.read_inputs("nano-kd-79", [str(tmp_path / "dense.json"), str(tmp_path / "ticket.json")])
 

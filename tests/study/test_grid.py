@@ -15,10 +15,11 @@ def labels(run):
 BEYOND = ["YOLOv3, Channels, 11% MACs", "YOLOv3, Channels, 3.5% MACs", "YOLOv3, During training, weights 90%",
           "YOLOv3, During training, filters 90%",  # the faster-pruning rows, on both datasets
           "YOLOv3, int8, post-training", "YOLOv3, LTH Local + int8",
-          "YOLOv3, Tucker-2, ranks 1/4, fine-tuned"]  # quantization and low-rank, on both datasets
+          "YOLOv3, Tucker-2, ranks 1/4, fine-tuned",  # quantization and low-rank, on both datasets
+          "YOLOv3, LTH Local, random pruning"]  # the tickets' control
 
 
-def test_every_dataset_holds_the_papers_fourteen_rows_and_the_plain_students():
+def test_every_dataset_holds_the_papers_fourteen_rows_and_the_study_s_own():
     runs = study_runs("cpu")
     for dataset, paper, extra in (("builtin", "voc", ["YOLOv3-Mobile, Default, authors' init",
                                                           "YOLO Nano (leaky), KD GAN, detection x0.05"]),

@@ -65,6 +65,8 @@ def test_the_table_of_contents_lists_each_chapters_pages_by_row_dataset_and_seed
     toc = yaml.safe_load(write_toc(runs, ROOT / "book" / "_toc.yml", pages, tmp_path / "toc.yml").read_text())
     chapters = {c["file"]: c.get("sections", []) for part in toc["parts"] for c in part["chapters"]}
     lth = [s["file"] for s in chapters["book/pruning"]][:8]
+    # then the tickets' control: the chapter's pages in its table's row order, across templates
+    assert chapters["book/pruning"][8] == {"file": "book/runs/11_random_prune/yolov3-random-prune-builtin-s0"}
     assert lth == [f"book/runs/02_lth/yolov3-lth-{scope}-{dataset}-s{seed}"
                    for scope in ("local", "global") for dataset in ("builtin", "builtin-dark") for seed in (0, 1)]
     cs = [s["file"] for s in chapters["book/pruning"] if "/03_cs/" in s["file"]]

@@ -1,0 +1,20 @@
+"""What the report computes from the models themselves: each run's model opened through
+its method (``lib.methods.load_model``) and timed into its typed result."""
+import torch
+
+from lib.methods import load_model
+from lib.models import build, save_weights
+from lib.report.inference import with_latencies
+from tests.report.test_results import result
+
+
+def test_a_run_is_opened_through_its_method_and_timed_into_its_result(tmp_path):
+    torch.manual_seed(0)
+    model = build("yolov3-tiny", 3, width=0.125)
+    save_weights(model, tmp_path / "best.pt")
+    run = result("yolov3-tiny", 0, 0.5, 1000, run_dir=str(tmp_path))
+    opened = load_model(run)
+    assert all(torch.equal(a, b) for a, b in zip(opened.state_dict().values(), model.state_dict().values()))
+    [timed] = with_latencies([run])
+    assert run.latency is None and timed.latency.ms > 0 and timed.latency.ms_416 > timed.latency.ms  # 128 px, then 416
+    assert timed.metrics == run.metrics and timed.row == run.row
