@@ -12,7 +12,7 @@ from typing import Callable
 from torch import nn
 
 from .params import RunParams
-from .result import RunResult
+from .result import Budget, RunResult
 
 Inputs = dict[str, RunResult | None]  # input name -> the result of the row it names (None: not given)
 
@@ -21,10 +21,13 @@ Inputs = dict[str, RunResult | None]  # input name -> the result of the row it n
 class Outcome:
     """A method's run, done: the final training's metrics (as ``lib.train.train``
     returns them, with its ``run_dir``), the parameters that training ran with (a
-    method may change the epochs), and the method's extras (keys it declares)."""
+    method may change the epochs), the method's extras (keys it declares), and the
+    budgets of the trainings the final one starts from (``lib.result.after``): the
+    runs whose weights it takes, its own earlier stages."""
     metrics: dict
     params: RunParams
     extras: dict = field(default_factory=dict)
+    earlier: tuple[Budget, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ PROFILES: dict[str, Profile] = {
         "train.epochs": 2, "train.batch_size": 8, "train.nominal_batch": 8,
         "train.warmup_epochs": 0.5, "train.warmup_min_iters": 0,
     }, rewind_epoch=0),
-    # The whole study (26 rows on the light dataset, 24 on the dark one, CS and distillation
+    # The whole study (30 rows on the light dataset, 28 on the dark one, CS and distillation
     # at up to twice a plain run's cost) within the hour on 2 cores (make book runs two
     # notebooks at once): 128 px, 320 training images, 10 epochs. At 400 images, 10 epochs
     # were too little

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .paths import BEST
 
-SCHEMA = 2  # 1: the flat dicts of the studies before the typed result (no "schema" key)
+SCHEMA = 3  # 1: the flat dicts before the typed result (no "schema" key); 2: budgets without what they inherit
 
 
 class ResultFormatError(ValueError):
@@ -46,9 +46,28 @@ class Footprint:
 
 @dataclass(frozen=True)
 class Budget:
-    """The training the run did itself (its final training): epochs and images seen."""
+    """The training behind a run's model: its final training's epochs and images, and
+    the totals over every training its weights went through (the runs whose weights it
+    starts from, its own earlier stages: a ticket's dense round 0, CS's search rounds)."""
     epochs: int
-    images: int | None  # None: trained before the loop logged its images (a reused folder)
+    images: int | None        # None: trained before the loop logged its images (a reused folder)
+    total_epochs: int
+    total_images: int | None  # None where any training behind it has no image count
+
+
+def trained(metrics: dict) -> Budget:
+    """The budget of one training alone, from the metrics ``lib.train.train`` returns
+    (a converted model's: no epochs, no history)."""
+    history = metrics["history"]
+    images = None if any("images" not in h for h in history) else sum(h["images"] for h in history)
+    return Budget(metrics["epochs"], images, metrics["epochs"], images)
+
+
+def after(earlier: tuple[Budget, ...], final: Budget) -> Budget:
+    """``final``'s training on top of the totals of the ``earlier`` ones it starts from."""
+    images = [b.total_images for b in (*earlier, final)]
+    return Budget(final.epochs, final.images, sum(b.total_epochs for b in earlier) + final.total_epochs,
+                  None if None in images else sum(images))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ def a_result(**given) -> RunResult:
     fields = dict(row="yolov3-cs-1", method="cs", dataset="builtin", model="YOLOv3", training="CS 1 It", seed=0,
                   run_dir="runs/train/cs-yolov3-abc/ticket", img_size=128, width=0.25,
                   metrics=Metrics(0.5, 0.3, 0.31, 0.1, 0.2, 0.4, 0.55), footprint=Footprint(1000, 20000, 0.5, "sparse", None),
-                  budget=Budget(epochs=10, images=3200), ledger={"dense": 4000, "sparse": 500}, train_img_per_s=40.0,
+                  budget=Budget(epochs=10, images=3200, total_epochs=20, total_images=6400), ledger={"dense": 4000, "sparse": 500}, train_img_per_s=40.0,
                   history=({"epoch": 1, "map50": 0.1},), run_params={"model": {"name": "yolov3"}},
                   layers=({"name": "conv", "sparsity": 0.9},), settings={"rounds": 1},
                   extras={"search": [{"round": 0, "epoch": 1, "sparsity": 0.5, "beta": 1.0}]})
@@ -28,7 +28,7 @@ def test_a_result_goes_to_json_and_back_unchanged(tmp_path):
 
 def test_an_older_or_damaged_result_is_refused_in_one_line_saying_to_run_it_again(tmp_path):
     old = {"row": "yolov3", "map50": 0.5, "epochs": 10}  # the flat dict of the studies before the typed result
-    with pytest.raises(ResultFormatError, match=r"old\.json: a result of schema 1, not 2 .* run its row again"):
+    with pytest.raises(ResultFormatError, match=r"old\.json: a result of schema 1, not 3 .* run its row again"):
         RunResult.from_dict(old, "old.json")
     broken = a_result().to_dict()
     del broken["metrics"]["map50"]

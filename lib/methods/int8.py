@@ -11,7 +11,8 @@ from ..quantize import Int8Params, load_int8, run_int8
 def run(params, q: Int8Params, inputs, root, log) -> Outcome:
     source = inputs["source"]
     metrics = run_int8(params, q, source.model_file, root)
-    return Outcome(metrics, params, {"source_map50": source.metrics.map50, "quantized_ops": metrics["quantized_ops"]})
+    return Outcome(metrics, params, {"source_map50": source.metrics.map50, "quantized_ops": metrics["quantized_ops"]},
+                   (source.budget,))
 
 
 METHOD = Method(key="int8", settings=Int8Params, family="quantization", page="quantization", template="09_quantize",

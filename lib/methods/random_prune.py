@@ -8,16 +8,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
-from torch import Tensor
-
 from ..method import Method, Outcome
-from ..models import Detector
 from ..params import validate
 from ..paths import run_dir
 from ..prune.lth import LTHParams, check
-from ..prune.magnitude import check_sparsity, layer_kept
-from ..prune.masks import prunable_layers
+from ..prune.random import random_masks
 from ..prune.rewind import StartFrom, load_snapshot, trained_model
 from ..train import train
 
@@ -30,20 +25,6 @@ class RandomPruneParams:
     rewind_epoch: int = LTHParams.rewind_epoch  # k: the dense run's weights the survivors start from
 
 
-def random_masks(model: Detector, sparsity: float, seed: int) -> dict[str, Tensor]:
-    """A mask per prunable layer keeping a uniformly random set of its weights, as many
-    as LTH Local keeps of it (``layer_kept``); ``seed`` fixes them."""
-    check_sparsity(sparsity, "random_prune.target_sparsity")
-    generator = torch.Generator().manual_seed(seed)
-    masks = {}
-    for name, module in prunable_layers(model).items():
-        n = module.weight.numel()
-        kept = torch.zeros(n)
-        kept[torch.randperm(n, generator=generator)[:layer_kept(n, sparsity)]] = 1
-        masks[name] = kept.view_as(module.weight)
-    return masks
-
-
 def run(params, rp: RandomPruneParams, inputs, root, log) -> Outcome:
     validate(params)
     check(LTHParams(target_sparsity=rp.target_sparsity, rewind_epoch=rp.rewind_epoch), params)  # LTH's own checks
@@ -51,7 +32,7 @@ def run(params, rp: RandomPruneParams, inputs, root, log) -> Outcome:
     masks = random_masks(trained_model(dense.run_dir), rp.target_sparsity, params.train.seed)
     snapshot = load_snapshot(dense.run_dir, rp.rewind_epoch)
     folder = run_dir(root, params, "random-prune", {**asdict(rp), "dense": str(Path(dense.run_dir).resolve())})
-    return Outcome(train(params, folder, [StartFrom(snapshot, masks)], log=log), params)
+    return Outcome(train(params, folder, [StartFrom(snapshot, masks)], log=log), params, earlier=(dense.budget,))
 
 
 METHOD = Method(key="random-prune", settings=RandomPruneParams, family="weight pruning", page="pruning",

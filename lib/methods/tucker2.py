@@ -8,7 +8,7 @@ from ..method import Method, Outcome
 
 def run(params, lp: LowRankParams, inputs, root, log) -> Outcome:
     metrics = run_tucker2(params, lp, inputs["dense"].model_file, root, log=log)
-    return Outcome(metrics, finetune_params(params, lp))
+    return Outcome(metrics, finetune_params(params, lp), earlier=(inputs["dense"].budget,))
 
 
 METHOD = Method(key="tucker2", settings=LowRankParams, family="low-rank", page="quantization", template="10_lowrank",

@@ -7,10 +7,10 @@ returns raw head maps, one per scale, largest stride first: (N, 3*(5+C), H/s, W/
 from __future__ import annotations
 
 from .head import Detector
-from .io import ModelFileError, load_weights, save_weights
+from .io import ModelFileError, fresh, load_weights, save_weights
 from .slim import channel_counts
 from .taps import capture
 from .zoo import REGISTRY, build, default_anchors, residual_norms
 
-__all__ = ["REGISTRY", "Detector", "ModelFileError", "build", "capture", "channel_counts", "default_anchors", "load_weights", "residual_norms",
+__all__ = ["REGISTRY", "Detector", "ModelFileError", "build", "capture", "channel_counts", "default_anchors", "fresh", "load_weights", "residual_norms",
            "save_weights"]

@@ -101,6 +101,15 @@ def from_state(arch: dict, state_dict: dict, source: object = "state") -> Detect
     return model
 
 
+def fresh(arch: dict, zero_init_residual: bool, seed: int) -> Detector:
+    """A newly initialised detector of ``arch`` (a slim model's channels included): the
+    literature's controls that keep an architecture or a mask and draw new weights.
+    Drawn under ``seed`` without touching the process's random state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build(**arch, zero_init_residual=zero_init_residual)
+
+
 def copy_of(model: Detector) -> Detector:
     """An independent copy in eval mode, rebuilt from its arch and state (a masked
     model's computed weight is not a leaf tensor, which deepcopy refuses)."""

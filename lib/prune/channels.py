@@ -20,8 +20,8 @@ import torch_pruning as tp
 from torch import Tensor, nn
 
 from ..counting import count_macs, count_params
-from ..models import Detector, channel_counts, load_weights
-from ..params import RunParams, validate
+from ..models import Detector, channel_counts, fresh, load_weights
+from ..params import RunParams, override, validate
 from ..paths import BEST, TRAIN_RUNS, run_dir
 from ..train import Callback, Context, train
 
@@ -37,6 +37,8 @@ class ChannelParams:
     macs_ratio: float = 0.11       # slim MACs / original MACs, at most (the paper's LTH Local row: ~11%)
     importance: str = "magnitude"  # "magnitude" (filters' L1) or "bn" (|gamma| after training with an L1 term)
     slimming_lam: float = 1e-4     # "bn": the L1 term's weight on sum |gamma| (Liu et al.: 1e-4)
+    from_scratch: bool = False     # the control (Liu et al. 2019, Scratch-B): the slim architecture from
+                                   # new weights, trained as long as the source and fine-tuning together
 
 
 def check(cp: ChannelParams) -> ChannelParams:
@@ -127,7 +129,9 @@ def run_channels(params: RunParams, cp: ChannelParams, root: str | Path | None =
     """The source run, then the slim model fine-tuned for ``params.train.epochs``; their
     metrics. The source: for "magnitude", the trained dense run in ``dense`` (the
     study's YOLOv3) or one trained here; for "bn", a run from scratch with the
-    network-slimming term."""
+    network-slimming term. ``cp.from_scratch``: the slim architecture trained from new
+    weights (the train seed's) for the source's epochs plus ``params.train.epochs``
+    instead of fine-tuned."""
     validate(params)
     check(cp)
     base = run_dir(root, params, "channels", asdict(cp))
@@ -136,4 +140,8 @@ def run_channels(params: RunParams, cp: ChannelParams, root: str | Path | None =
     else:
         source = train(params, Path(dense) if dense else base / "dense", **train_kwargs)
     slim = channel_prune(load_weights(Path(source["run_dir"]) / BEST), cp.macs_ratio, importance=cp.importance)
+    if cp.from_scratch:
+        scratch = override(params, **{"train.epochs": source["epochs"] + params.train.epochs})
+        model = fresh(slim.arch, params.model.zero_init_residual, params.train.seed)
+        return [source, train(scratch, base / "scratch", model=model, **train_kwargs)]
     return [source, train(params, base / "finetune", model=slim, **train_kwargs)]

@@ -13,6 +13,9 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from torch import Tensor
+
+from ..models import fresh
 from ..params import RunParams, validate
 from ..paths import TRAIN_RUNS, round_dir, run_dir
 from ..train import train
@@ -27,6 +30,8 @@ class LTHParams:
     rate: float | None = None      # fraction of the survivors pruned per round
     scope: str = "layer"           # "layer" (per tensor) or "global"
     rewind_epoch: int = 10         # k: survivors go back to their values after epoch k of round 0
+    reinit: bool = False           # the control (Frankle & Carbin): survivors start from new random
+                                   # weights (``reinit_seed``), not from round 0's
 
     def sparsities(self) -> list[float]:
         """Cumulative sparsity after each round, ending exactly at target_sparsity."""
@@ -51,6 +56,25 @@ def check(lth: LTHParams, params: RunParams) -> LTHParams:
     return lth
 
 
+# The re-init control's weights come from a seed no run of the study initialises with: the
+# train seed itself would redraw round 0's own epoch-0 weights (then the control would be
+# rewinding to epoch 0, Frankle & Carbin's original ticket, not a random re-initialisation).
+REINIT_SEED_OFFSET = 1 << 20
+
+
+def reinit_seed(seed: int) -> int:
+    return seed + REINIT_SEED_OFFSET
+
+
+def starting_weights(params: RunParams, lth: LTHParams, round0: Path) -> dict[str, Tensor]:
+    """What the survivors start from: round 0's weights after epoch k, or for the
+    re-init control new random weights of the same architecture."""
+    if lth.reinit:
+        return fresh(trained_model(round0).arch, params.model.zero_init_residual,
+                     reinit_seed(params.train.seed)).state_dict()
+    return load_snapshot(round0, lth.rewind_epoch)
+
+
 def lth_rounds(params: RunParams, lth: LTHParams, root: str | Path = TRAIN_RUNS,
                round0: str | Path | None = None) -> list[Path]:
     """The folders of every round; the last holds the ticket."""
@@ -68,7 +92,7 @@ def run_lth(params: RunParams, lth: LTHParams, root: str | Path = TRAIN_RUNS, ro
     check(lth, params)
     rounds = lth_rounds(params, lth, root, round0)
     results = [train(params, rounds[0], [RewindSnapshot(lth.rewind_epoch)], **train_kwargs)]
-    snapshot = load_snapshot(rounds[0], lth.rewind_epoch)
+    snapshot = starting_weights(params, lth, rounds[0])
     for r, sparsity in enumerate(lth.sparsities(), start=1):
         masks = magnitude_prune(trained_model(rounds[r - 1]), sparsity, lth.scope)
         results.append(train(params, rounds[r], [StartFrom(snapshot, masks)], **train_kwargs))

@@ -16,7 +16,8 @@ from ..measure import cpu_name
 from ..methods import templates_by_page
 from ..paths import REPO
 from ..profiles import get_profile, profile_params
-from ..study.rows import DENSE, PAPER_DATASET, ROW
+from ..study.rows import DENSE, PAPER_DATASET, REFERENCES, ROW
+from .references import with_references
 from .results import pareto_front, relative_table, row_means, table_key
 
 KEEPS = 0.9  # a trade-off worth naming keeps at least this share of the dense mAP@0.5
@@ -62,14 +63,13 @@ def describe(profile: str) -> str:
 
 def best_trade_off(runs: pd.DataFrame, dataset: str) -> str | None:
     """The row id of the cheapest row by MACs on the Pareto front of mAP@0.5 against
-    MACs that keeps ``KEEPS`` of the dense YOLOv3's mAP@0.5; failing that, the
-    front's most accurate row besides the dense one (None: no such row)."""
-    means = row_means(runs, dataset, ["macs", "map50"]).reset_index()
-    front = means[pareto_front(means["macs"].to_numpy(), means["map50"].to_numpy()) & (means["row"] != DENSE)]
-    dense = means.loc[means["row"] == DENSE, "map50"]
-    if front.empty or dense.empty:
+    MACs that keeps ``KEEPS`` of the mAP@0.5 of the dense YOLOv3 of its own budget;
+    failing that, the front's most accurate row besides the dense ones (None: no such row)."""
+    means = with_references(row_means(runs, dataset, ["macs", "map50", "budget"])).reset_index()
+    front = means[pareto_front(means["macs"].to_numpy(), means["map50"].to_numpy()) & ~means["row"].isin(REFERENCES)]
+    if front.empty:
         return None
-    keeping = front[front["map50"] >= KEEPS * dense.iloc[0]]
+    keeping = front[front["map50"] >= KEEPS * front["reference_map50"]]
     chosen = keeping.nsmallest(1, "macs") if len(keeping) else front.nlargest(1, "map50")
     return chosen["row"].iloc[0]
 
@@ -97,9 +97,9 @@ def headline(runs: pd.DataFrame, dataset: str) -> str:
     table = relative_table(runs, dataset)
     line = table[(table["model"] == label.model) & (table["training"] == label.training)].iloc[0]
     mib = row_means(runs, dataset, ["storage_mib"]).xs(row, level="row")["storage_mib"].iloc[0]
-    ours = (f"{label.model}, {label.training} keeps {line['mAP@0.5 %']:.0f}% of the dense YOLOv3's test "
-            f"mAP@0.5 with {line['params %']:.1f}% of its parameters, {line['MACs %']:.1f}% of its MACs and a "
-            f"{mib:.2f} MiB file")
+    ours = (f"{label.model}, {label.training} keeps {line['mAP@0.5 %']:.0f}% of the test mAP@0.5 of the dense "
+            f"YOLOv3 of its training budget ({line['vs']}; {line['budget ×']:.1f}× one dense run) with "
+            f"{line['params %']:.1f}% of its parameters, {line['MACs %']:.1f}% of its MACs and a {mib:.2f} MiB file")
     if np.isnan(line.get("paper mAP@0.5 %", np.nan)):
         return ours + " (a row the paper did not have)."
     return (ours + f"; in the paper, on {PAPER_NAMES[PAPER_DATASET[dataset]]}, "
@@ -108,15 +108,16 @@ def headline(runs: pd.DataFrame, dataset: str) -> str:
 
 
 def compact_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Every row of ``dataset`` in a few columns: test mAP@0.5, and mAP, parameters and
-    MACs as % of the dense YOLOv3 beside the paper's mAP % (— where the paper has no row)."""
+    """Every row of ``dataset`` in a few columns: its budget, test mAP@0.5, mAP as % of the
+    dense YOLOv3 of its budget, parameters and MACs as % of the dense YOLOv3's, beside the
+    paper's mAP % (— where the paper has no row)."""
     table = relative_table(runs, dataset)
     table = table[~table["training"].str.endswith("file deflated")]
     means = row_means(runs, dataset, ["map50"]).reset_index()
     table = table.merge(means[["model", "training", "map50"]], on=["model", "training"], how="left")
     table["map50"] = table["map50"].map(lambda v: f"{v:.3f}")  # 3 digits where the percentages show 1
     return table.rename(columns={"map50": "mAP@0.5"})[
-        ["model", "training", "mAP@0.5", "mAP@0.5 %", "paper mAP@0.5 %", "params %", "MACs %"]]
+        ["model", "training", "budget ×", "mAP@0.5", "mAP@0.5 %", "paper mAP@0.5 %", "params %", "MACs %"]]
 
 
 def landing_values(profile: str, runs: pd.DataFrame, threads: int) -> dict:
@@ -133,7 +134,8 @@ def landing_values(profile: str, runs: pd.DataFrame, threads: int) -> dict:
             continue
         values[f"headline_{table}"] = headline(runs, dataset)
         summary = compact_table(runs, dataset)
-        summary.attrs["caption"] = f"Every row as % of the dense YOLOv3: {dataset}"
+        summary.attrs["caption"] = (f"Every row as % of the dense YOLOv3 (mAP: of the one trained as long as the row): "
+                                    f"{dataset}")
         values[f"summary_{table}"] = summary
     for page, chapters in CHAPTER_PAGES.items():
         table = chapter_table(runs, chapters)
@@ -147,17 +149,19 @@ CHAPTER_PAGES = templates_by_page()  # the written chapters that summarise runs,
 
 
 def chapter_table(runs: pd.DataFrame, chapters: tuple[str, ...]) -> pd.DataFrame:
-    """The rows run by ``chapters``' templates on every dataset: test mAP@0.5 (mean over
-    seeds, with n) and mAP, parameters and MACs as % of the dense YOLOv3, and the file's MiB."""
+    """The rows run by ``chapters``' templates on every dataset: their budget, test mAP@0.5
+    (mean over seeds, with n), mAP as % of the dense YOLOv3 of the row's budget,
+    parameters and MACs as % of the dense YOLOv3's, and the file's MiB."""
     out = []
     for dataset in dict.fromkeys(runs["dataset"]):
-        means = row_means(runs, dataset, ["map50", "params", "macs", "storage_mib"])
+        means = with_references(row_means(runs, dataset, ["map50", "params", "macs", "storage_mib", "budget"]))
         seeds = runs[runs["dataset"] == dataset].groupby("row")["seed"].nunique()
         dense = means.xs(DENSE, level="row").iloc[0]
         for (row, model, training), m in means.iterrows():
             if row in ROW and ROW[row].chapter in chapters:
                 out.append({"dataset": dataset, "model": model, "training": training, "n": int(seeds[row]),
-                            "mAP@0.5": f"{m['map50']:.3f}", "mAP %": 100 * m["map50"] / dense["map50"],
+                            "budget ×": m["budget"], "mAP@0.5": f"{m['map50']:.3f}",
+                            "mAP %": 100 * m["map50"] / m["reference_map50"],
                             "params %": 100 * m["params"] / dense["params"], "MACs %": 100 * m["macs"] / dense["macs"],
                             "MiB": m["storage_mib"]})
     return pd.DataFrame(out)
@@ -177,7 +181,8 @@ def chapter_conclusion(runs: pd.DataFrame, table: pd.DataFrame) -> str:
             continue
         best, cheapest = rows.loc[rows["mAP %"].idxmax()], rows.loc[rows["MACs %"].idxmin()]
         line = (f"On {dataset}, the most accurate is {best['model']}, {best['training']} "
-                f"({best['mAP %']:.0f}% of the dense mAP@0.5 at {best['MACs %']:.1f}% of its MACs)")
+                f"({best['mAP %']:.0f}% of the mAP@0.5 of the dense YOLOv3 trained as long, at {best['MACs %']:.1f}% "
+                "of its MACs)")
         if cheapest.name != best.name:
             line += (f"; the cheapest, {cheapest['model']}, {cheapest['training']}, keeps {cheapest['mAP %']:.0f}% "
                      f"at {cheapest['MACs %']:.1f}% of the MACs")

@@ -135,6 +135,30 @@ def _point_legends(ax, families: list[str], models: list[str]) -> None:
 
 # --- pruning --------------------------------------------------------------------------
 
+def oneshot_figure(curves: pd.DataFrame, dense: RunResult, trained: list[RunResult]) -> plt.Figure:
+    """One dataset's one-shot curves (``lib.report.oneshot``): validation mAP@0.5 against
+    the share of the dense model's parameters removed, a line per kind of pruning, with
+    each ``trained`` pruning row (its best validation mAP@0.5 at its share removed)
+    marked and labelled."""
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 4.2))
+    for kind, line in curves.groupby("kind", sort=False):
+        ax.plot(100 * line["removed"], line["val_map50"], marker=".", lw=1.2, label=f"one-shot: {kind}")
+    xs = [100 * (1 - r.footprint.params / dense.footprint.params) for r in trained]
+    ys = [r.metrics.val_map50 for r in trained]
+    for r, x, y in zip(trained, xs, ys):
+        ax.scatter(x, y, s=45, color=FAMILY_COLOURS[_family(r.row)], marker=_marker(r.model), edgecolors="black",
+                   linewidths=0.5, zorder=3)
+    ax.set_xlabel("parameters removed from the trained dense YOLOv3 (%)")
+    map_axis(ax, [*curves["val_map50"], *ys], "validation mAP@0.5")
+    ax.set_xlim(-2, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=SMALL_FONT, loc="lower left", title="no retraining", title_fontsize=SMALL_FONT)
+    ax.set_title(f"{dense.dataset}: pruned at once, and the rows that trained after pruning (points)")
+    fig.tight_layout()
+    label_points(ax, xs, ys, [r.training for r in trained])
+    return fig
+
+
 def layer_sparsity(results: list[RunResult]) -> plt.Figure:
     """Fraction of each prunable layer's weights removed, in network order, for every
     pruned run given (``results.pruned``), one panel per dataset; a training has

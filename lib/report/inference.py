@@ -20,14 +20,15 @@ from ..train.distributed import resolve_device
 from ..train.run import open_data
 
 
-def _test_set(result: RunResult, n_images: int | None = None):
-    """A recorded run's params, test index and a loader over its first ``n_images`` (all if None)."""
+def split_set(result: RunResult, split: str = "test", n_images: int | None = None):
+    """A recorded run's params, the index of one of its splits and a loader over its
+    first ``n_images`` (all if None)."""
     params = from_dict(result.run_params)
-    test = open_data(params)["test"]
-    dataset = DetectionDataset(test, params.data.img_size)
+    index = open_data(params)[split]
+    dataset = DetectionDataset(index, params.data.img_size)
     subset = Subset(dataset, range(n_images)) if n_images else dataset
     loader = DataLoader(subset, batch_size=n_images or params.train.batch_size, collate_fn=collate)
-    return params, test, loader
+    return params, index, loader
 
 
 def sample_detections(results: list[RunResult], n_images: int = 4, conf: float = 0.3) -> list[dict]:
@@ -36,7 +37,7 @@ def sample_detections(results: list[RunResult], n_images: int = 4, conf: float =
     (boxes (n, 4) xyxy, input pixels), for ``detection_grid``."""
     device, samples = resolve_device(None), []
     for r in results:
-        params, test, loader = _test_set(r, n_images)
+        params, test, loader = split_set(r, "test", n_images)
         model = load_weights(r.model_file).to(device)
         predictions, targets = predict(model, loader, device, conf, params.train.nms_iou, params.train.max_det)
         samples.append({"result": r, "images": next(iter(loader))[0], "predictions": predictions,
@@ -54,7 +55,7 @@ def rule_variants() -> dict[str, Rules]:
 @torch.no_grad()
 def map_under_rules(result: RunResult) -> dict[str, float]:
     """A recorded run's test mAP@0.5 under each of ``rule_variants``."""
-    params, _, loader = _test_set(result)
+    params, _, loader = split_set(result)
     t, device = params.train, resolve_device(None)
     model = load_weights(result.model_file).to(device)
     out = {}

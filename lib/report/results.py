@@ -1,6 +1,7 @@
 """The results chapter's tables: every run's row, the Tables I/II analogs (mean ± std
-over seeds), the same rows as percentages of the dense YOLOv3 beside the paper's
-percentages, COCO's size breakdown, and the Pareto front of mAP against a cost."""
+over seeds), the same rows as percentages of the dense YOLOv3 of their own training
+budget beside the paper's percentages, COCO's size breakdown, and the Pareto front of
+mAP against a cost."""
 from __future__ import annotations
 
 import json
@@ -10,14 +11,18 @@ import numpy as np
 import pandas as pd
 
 from ..measure import ENCODINGS
+from ..methods import templates_by_page
 from ..paper import paper_numbers
 from ..quantize import LEDGER
 from ..result import RunResult, is_run_result
 from ..study.rows import DENSE, ORDER, PAPER_DATASET, ROW
 from .footprints import PAPER_SCALE_COLUMNS
+from .convergence import best_epoch, rising_text, still_rising
+from .references import budget_multiples, with_references
+from .verdict import compare
 
 COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
-           "params", "macs", "storage_mib", "storage_encoding", "deflated_mib", "epochs", "train_img_per_s")
+           "params", "macs", "storage_mib", "storage_encoding", "deflated_mib", "epochs", "total_epochs", "total_images", "train_img_per_s", "still_rising")
 # our column -> (its label, the paper table's column)
 MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"), "macs": ("MACs", "macs_mean"),
             "storage_mib": ("MiB", "storage_mb_mean"),  # the paper's "MB" are MiB (2^20 bytes)
@@ -43,7 +48,8 @@ def run_line(r: RunResult) -> dict:
             "map50": m.map50, "map": m.map, "map_coco": m.map_coco, "ap_small": m.ap_small,
             "ap_medium": m.ap_medium, "ap_large": m.ap_large, "params": f.params, "macs": f.macs,
             "storage_mib": f.storage_mib, "storage_encoding": f.storage_encoding, "deflated_mib": f.deflated_mib,
-            "epochs": r.epochs, "train_img_per_s": r.train_img_per_s,
+            "epochs": r.epochs, "total_epochs": r.budget.total_epochs, "total_images": r.budget.total_images,
+            "train_img_per_s": r.train_img_per_s, "still_rising": still_rising(r.history),
             **({"latency_ms": r.latency.ms, "latency_416_ms": r.latency.ms_416} if r.latency else {})}
 
 
@@ -54,6 +60,7 @@ def runs_frame(results: list[RunResult]) -> pd.DataFrame:
     frame = pd.DataFrame([run_line(r) for r in results], columns=columns)
     frame["order"] = [ORDER.get(r.row, len(ORDER)) for r in results]
     frame["in_paper"] = [r.row in ROW and ROW[r.row].in_paper for r in results]
+    frame["budget"] = budget_multiples(frame) if (frame["row"] == DENSE).any() else float("nan")
     return frame.sort_values(["dataset", "order", "seed"], kind="stable").reset_index(drop=True)
 
 
@@ -72,26 +79,31 @@ def _mean_std(values: pd.Series, digits: int) -> str:
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
+def budget_text(group: pd.DataFrame) -> str:
+    """A row's training budget as a multiple of one dense run ("2.0×")."""
+    return f"{group['budget'].mean():.1f}×"
+
+
 def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """The Table I/II analog of one dataset: mAP@0.5 mean ± std (the value alone for one
-    seed), the number of seeds, parameters, MACs (paper rule, at the study's input size)
-    and storage, over seeds."""
+    seed), the number of seeds, the training budget in dense runs, parameters, MACs
+    (paper rule, at the study's input size) and storage, over seeds, and whether the
+    runs' validation mAP was still rising at their end (``convergence``)."""
     out = []
     for (_, model, training), group in runs[runs["dataset"] == dataset].groupby(["order", "model", "training"]):
-        out.append({"model": model, "training": training, "seeds": len(group),
+        out.append({"model": model, "training": training, "seeds": len(group), "budget": budget_text(group),
                     "mAP@0.5": _mean_std(group["map50"], 3), "mAP@[.5:.95]": _mean_std(group["map"], 3),
                     "params": int(round(group["params"].mean())), "MACs": int(round(group["macs"].mean())),
                     "MiB": float(group["storage_mib"].mean()),
                     **{label: float(group[c].mean()) for c, label in LATENCY_LABELS.items() if c in group},
-                    "file": group["storage_encoding"].iloc[0]})
+                    "file": group["storage_encoding"].iloc[0], "still rising": rising_text(group["still_rising"])})
     return pd.DataFrame(out)
 
 
 def distillation_against_seeds(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Each distilled row of ``dataset`` with at least two seeds, beside its plain
     student (the row's ``plain`` input): mAP@0.5 mean ± std and n of both, the difference
-    of the means, and whether it exceeds the seed-to-seed spread (the sum of the two
-    sample standard deviations)."""
+    of the means, and the book's verdict on it (``verdict.compare``: Welch's t-test)."""
     subset = runs[runs["dataset"] == dataset]
     out = []
     for row in dict.fromkeys(subset["row"]):
@@ -102,31 +114,34 @@ def distillation_against_seeds(runs: pd.DataFrame, dataset: str) -> pd.DataFrame
         mine, plain = subset[subset["row"] == row]["map50"], subset[subset["row"] == student]["map50"]
         if len(mine) < 2 or len(plain) < 2:
             continue
-        delta, spread = mine.mean() - plain.mean(), mine.std(ddof=1) + plain.std(ddof=1)
+        verdict = compare(mine, plain)
         out.append({"student": spec.model, "training": spec.training, "n": len(mine), "mAP@0.5": _mean_std(mine, 3),
-                    "plain student (n)": f"{_mean_std(plain, 3)} ({len(plain)})", "difference": round(delta, 3),
-                    "spread": round(spread, 3), "beyond the spread": bool(abs(delta) > spread)})
+                    "plain student (n)": f"{_mean_std(plain, 3)} ({len(plain)})",
+                    "difference": round(verdict.difference, 3), "p": verdict.p, "finding": verdict.finding})
     return pd.DataFrame(out, columns=["student", "training", "n", "mAP@0.5", "plain student (n)", "difference",
-                                      "spread", "beyond the spread"])
+                                      "p", "finding"])
 
 
 def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Each row's mean mAP@0.5, params, MACs, storage (and latency, where measured) as % of the dense YOLOv3's,
-    beside the same percentages from the paper's table for the matching dataset, with
-    the encoding of each storage figure. Storage compares like with like in one more
-    line: the dense YOLOv3's file with its values deflated as the sparse files' are."""
+    """Each row's mean mAP@0.5 as % of the dense YOLOv3 of its own training budget (``vs``:
+    that reference, ``budget ×``: the row's budget in dense runs), its params, MACs,
+    storage (and latency, where measured) as % of the dense YOLOv3's, beside the same
+    percentages from the paper's table for the matching dataset (against its one dense
+    row), with the encoding of each storage figure. Storage compares like with like in
+    one more line: the dense YOLOv3's file with its values deflated as the sparse files' are."""
     measures = {k: v for k, v in MEASURES.items() if k in runs}  # latency: where measured
-    means = row_means(runs, dataset, [*measures, "deflated_mib"])
+    means = with_references(row_means(runs, dataset, [*measures, "deflated_mib", "budget"]))
     encodings = runs[runs["dataset"] == dataset].groupby("row")["storage_encoding"].first()
     dense = means.xs(DENSE, level="row").iloc[0]
     paper = paper_numbers(PAPER_DATASET[dataset])
     top = paper[DENSE]
     out = []
     for (row, model, training), ours in means.iterrows():
-        line = {"model": model, "training": training}
+        line = {"model": model, "training": training, "budget ×": ours["budget"],
+                "vs": ROW[ours["reference"]].training}
         theirs = paper.get(row)
         for key, (label, paper_key) in measures.items():
-            line[f"{label} %"] = 100 * ours[key] / dense[key]
+            line[f"{label} %"] = 100 * ours[key] / (ours["reference_map50"] if key == "map50" else dense[key])
             if paper_key:
                 line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
         out.append({**line, "file": encodings[row]})
@@ -171,6 +186,7 @@ def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 
 TABLES = {"voc": "Table I", "exdark": "Table II"}
+PRUNING_TEMPLATES = templates_by_page()["pruning"]
 DETECTION_ROWS = (DENSE, "yolov3-lth-local", "yolov3-cs-1", "nano-kd-79")  # shown in the detection grid
 
 
@@ -213,6 +229,12 @@ def pruned(result: RunResult) -> bool:
     return bool(result.layers)
 
 
+def on_pruning_page(result: RunResult) -> bool:
+    """A run of a row the pruning chapter presents (tickets, their controls, CS, channels,
+    pruning during training)."""
+    return result.row in ROW and ROW[result.row].chapter in PRUNING_TEMPLATES
+
+
 def searched(result: RunResult) -> bool:
     """A run that searched its mask before training its ticket (CS)."""
     return "search" in result.extras
@@ -236,16 +258,33 @@ def near_zero_rows(results: list[RunResult], threshold: float = 0.1) -> pd.DataF
     for r in results:
         if r.metrics.map50 >= threshold:
             continue
-        curve = [h["map50"] for h in r.history]
-        if not curve:  # a converted model (int8): its source's row says how that trained
+        best, epochs = best_epoch(r.history), len(r.history)
+        if best is None:  # a converted model (int8): its source's row says how that trained
             out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
                         "mAP@0.5": r.metrics.map50, "reason": "converted after training, not trained"})
             continue
-        best = int(np.argmax(curve)) + 1
-        rising = best > 0.7 * len(curve)
-        reason = (f"still improving when training stopped (best validation epoch {best} of {len(curve)}): "
-                  "too few epochs at this scale" if rising else
-                  f"validation mAP peaked at epoch {best} of {len(curve)} and did not recover")
+        reason = (f"still improving when training stopped (best validation epoch {best} of {epochs}): "
+                  "too few epochs at this scale" if still_rising(r.history) else
+                  f"validation mAP peaked at epoch {best} of {epochs} and did not recover")
         out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
                     "mAP@0.5": r.metrics.map50, "reason": reason})
     return pd.DataFrame(out, columns=["dataset", "model", "training", "seed", "mAP@0.5", "reason"])
+
+
+def controls_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Each of the literature's controls on ``dataset`` beside the row it tests (its
+    ``control_of``): test mAP@0.5 mean ± std and n of both, the row's lead over its
+    control, and the verdict of the book's rule (``verdict.compare``)."""
+    subset = runs[runs["dataset"] == dataset]
+    out = []
+    for control in dict.fromkeys(subset["row"]):
+        tested = ROW[control].control_of if control in ROW else None
+        if tested is None or tested not in set(subset["row"]):
+            continue
+        mine, theirs = subset[subset["row"] == tested]["map50"], subset[subset["row"] == control]["map50"]
+        verdict = compare(mine, theirs)
+        out.append({"row": ROW[tested].training, "control": ROW[control].training,
+                    "row mAP@0.5 (n)": f"{_mean_std(mine, 3)} ({len(mine)})",
+                    "control mAP@0.5 (n)": f"{_mean_std(theirs, 3)} ({len(theirs)})",
+                    "lead": round(verdict.difference, 3), "verdict": verdict.words()})
+    return pd.DataFrame(out, columns=["row", "control", "row mAP@0.5 (n)", "control mAP@0.5 (n)", "lead", "verdict"])

@@ -12,7 +12,7 @@ from ..measure import model_facts
 from ..method import Method, Outcome
 from ..models import load_weights
 from ..paths import BEST
-from ..result import Budget, Footprint, Metrics, RunResult
+from ..result import Footprint, Metrics, RunResult, after, trained
 from .rows import Row
 
 
@@ -39,7 +39,7 @@ def record(row: Row, method: Method, outcome: Outcome, settings) -> RunResult:
         footprint=Footprint(params=size["nonzero_params"], macs=size["macs_paper"],
                             storage_mib=size["storage_bytes"] / 2**20, storage_encoding=encoding,
                             deflated_mib=deflated),
-        budget=Budget(epochs=metrics["epochs"], images=images_trained(metrics["history"])),
+        budget=after(outcome.earlier, trained(metrics)),
         ledger=ledger, train_img_per_s=metrics["train_img_per_s"], history=tuple(metrics["history"]),
         run_params=params.to_dict(),
         layers=tuple(facts["layers"]),
@@ -47,10 +47,3 @@ def record(row: Row, method: Method, outcome: Outcome, settings) -> RunResult:
     # as its JSON reads back (tuples as lists), so the notebook shows what it saves
     return RunResult.from_dict(json.loads(json.dumps(result.to_dict())))
 
-
-def images_trained(history: list[dict]) -> int | None:
-    """The images a training saw, from its per-epoch log; None for a run trained before
-    the log counted them (its folder reused), rather than a wrong count."""
-    if any("images" not in h for h in history):
-        return None
-    return sum(h["images"] for h in history)

@@ -34,6 +34,7 @@ class Row:
     params: dict = field(default_factory=dict)     # run parameters it fixes (dotted RunParams fields)
     footprint: str = "dense"  # without training: "dense" (as built), "magnitude" (pruned at its
                               # settings on a random init) or "trained" (known only after training)
+    control_of: str | None = None  # the row whose method this one is the literature's control of
 
     def __post_init__(self):
         method = get_method(self.method)
@@ -54,6 +55,8 @@ class Row:
 
 
 DENSE = "yolov3"        # the reference row: the teacher, LTH's round 0, 100% in the relative tables
+DENSE_EQUAL = "yolov3-equal-budget"  # the reference of the rows trained twice as long (lib.report.references)
+REFERENCES = (DENSE, DENSE_EQUAL)    # the dense YOLOv3 at each budget a row is compared at
 NANO_PLAIN, MOBILE_PLAIN = "nano-leaky", "mobile-leaky"  # the students without distillation
 NANO, MOBILE = "YOLO Nano (leaky)", "YOLOv3-Mobile (leaky)"
 FROM_DENSE = {"dense": DENSE}
@@ -62,6 +65,11 @@ NANO_KD, MOBILE_KD = {"teacher": DENSE, "plain": NANO_PLAIN}, {"teacher": DENSE,
 ROWS: tuple[Row, ...] = (
     Row("yolov3-tiny", "YOLOv3-Tiny", "Default", arch="yolov3-tiny", method="train"),
     Row(DENSE, "YOLOv3", "Default", arch="yolov3", method="train"),
+    # The dense reference at the budget of the pruned rows that start from the dense run (a
+    # ticket: the dense run, then its retraining): compared with it, a pruned row's accuracy
+    # is its compression's, not the extra epochs' (Blalock et al.).
+    Row(DENSE_EQUAL, "YOLOv3", "Default, equal budget", arch="yolov3", method="train",
+        settings={"epoch_multiple": 2}, in_paper=False),
     Row("yolo-nano", "YOLO Nano", "Default", arch="yolo-nano", method="train"),
     Row("yolov3-mobile", "YOLOv3-Mobile", "Default", arch="yolov3-mobile", method="train"),
     # The paper's failed row, reproduced: the authors' initialisation, every residual branch
@@ -75,7 +83,12 @@ ROWS: tuple[Row, ...] = (
     # The control of the tickets (Frankle & Carbin; Blalock et al.): a random mask with LTH
     # Local's count in every layer, retrained as the ticket is.
     Row("yolov3-random-prune", "YOLOv3", "LTH Local, random pruning", arch="yolov3", method="random-prune",
-        inputs=FROM_DENSE, in_paper=False, footprint="trained"),
+        inputs=FROM_DENSE, in_paper=False, footprint="trained", control_of="yolov3-lth-local"),
+    # The other control of the tickets (Frankle & Carbin): LTH Local's mask, the survivors
+    # from new random weights instead of the dense run's epoch k, retrained as the ticket is.
+    Row("yolov3-lth-local-reinit", "YOLOv3", "LTH Local, random re-init", arch="yolov3", method="lth",
+        settings={"scope": "layer", "reinit": True}, inputs=FROM_DENSE, in_paper=False, footprint="magnitude",
+        control_of="yolov3-lth-local"),
     Row("yolov3-cs-1", "YOLOv3", "CS 1 It", arch="yolov3", method="cs", settings={"rounds": 1}, footprint="trained"),
     Row("yolov3-cs-3", "YOLOv3", "CS 3 It", arch="yolov3", method="cs", settings={"rounds": 3}, footprint="trained"),
     # Beyond the paper: pruning that makes the model faster. Channel pruning of the trained
@@ -85,6 +98,14 @@ ROWS: tuple[Row, ...] = (
         settings={"macs_ratio": 0.11}, inputs=FROM_DENSE, in_paper=False, footprint="trained"),
     Row("yolov3-channels-3.5", "YOLOv3", "Channels, 3.5% MACs", arch="yolov3", method="channels",
         settings={"macs_ratio": 0.035}, inputs=FROM_DENSE, in_paper=False, footprint="trained"),
+    # Their control (Liu et al. 2019, Scratch-B): each slim architecture from new weights,
+    # trained as many epochs as the dense run and the fine-tuning together.
+    Row("yolov3-channels-11-scratch", "YOLOv3", "Channels, 11% MACs, from scratch", arch="yolov3",
+        method="channels", settings={"macs_ratio": 0.11, "from_scratch": True}, inputs=FROM_DENSE, in_paper=False,
+        footprint="trained", control_of="yolov3-channels-11"),
+    Row("yolov3-channels-3.5-scratch", "YOLOv3", "Channels, 3.5% MACs, from scratch", arch="yolov3",
+        method="channels", settings={"macs_ratio": 0.035, "from_scratch": True}, inputs=FROM_DENSE, in_paper=False,
+        footprint="trained", control_of="yolov3-channels-3.5"),
     Row("yolov3-gradual-weights", "YOLOv3", "During training, weights 90%", arch="yolov3", method="gradual",
         settings={"structure": "weights"}, in_paper=False, footprint="trained"),
     Row("yolov3-gradual-filters", "YOLOv3", "During training, filters 90%", arch="yolov3", method="gradual",

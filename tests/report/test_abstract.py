@@ -20,8 +20,9 @@ def test_the_best_trade_off_is_the_cheapest_front_row_keeping_ninety_percent():
     # on the dark set no row keeps 90% of 0.4: the front's most accurate row besides the dense one
     assert best_trade_off(runs, "builtin-dark") == "yolov3-lth-local"
     sentence = headline(runs, "builtin")
-    assert sentence.startswith("YOLOv3-Tiny, Default keeps 95% of the dense YOLOv3's test mAP@0.5 with 50.0% of its "
-                               "parameters, 25.0% of its MACs")
+    assert sentence.startswith("YOLOv3-Tiny, Default keeps 95% of the test mAP@0.5 of the dense YOLOv3 of its "
+                               "training budget (Default; 1.0× one dense run) with 50.0% of its parameters, 25.0% of "
+                               "its MACs")
     assert "in the paper, on VOC, the same row kept 69%" in sentence
     untrained = runs_frame([scored(r, r.metrics.map50 / 20) for r in LIGHT])  # dense 0.03: nothing learned
     assert headline(untrained, "builtin").startswith("On builtin the dense YOLOv3 reached a test mAP@0.5 of only 0.030")

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from lib.paper import paper_table
-from lib.report.results import (coco_table, dense_maps, distillation_against_seeds, load_results, near_zero_rows,
-                                pareto_front, relative_table, runs_frame, summary_table)
+from lib.report.results import (coco_table, controls_table, dense_maps, distillation_against_seeds, load_results,
+                                near_zero_rows, pareto_front, relative_table, runs_frame, summary_table)
 from lib.result import Budget, Footprint, Latency, Metrics, ResultFormatError, RunResult
 from lib.study.rows import ORDER, ROW, ROWS
 
@@ -23,7 +23,7 @@ def result(row, seed, map50, params, macs=1000, mb=1.0, dataset="builtin", **cha
                         val_map50=map50),
         footprint=Footprint(params=params, macs=macs, storage_mib=mb, storage_encoding="sparse" if sparse else "dense",
                             deflated_mib=None if sparse else 0.8 * mb),
-        budget=Budget(epochs=3, images=300), ledger={}, train_img_per_s=10.0, history=(), run_params={}, layers=())
+        budget=Budget(epochs=3, images=300, total_epochs=3, total_images=300), ledger={}, train_img_per_s=10.0, history=(), run_params={}, layers=())
     return replace(made, **changes)
 
 
@@ -99,8 +99,7 @@ def test_a_distillation_effect_is_weighed_against_the_seed_to_seed_spread():
     table = distillation_against_seeds(runs_frame(plain + kd + gan + alone), "builtin")
     assert table["training"].tolist() == ["KD fts 79", "KD GAN"]
     assert table["difference"].tolist() == pytest.approx([0.1, 0.0], abs=1e-9)
-    assert table["spread"].tolist() == pytest.approx([0.04, 0.106 + 0.02], abs=1e-3)
-    assert table["beyond the spread"].tolist() == [True, False]
+    assert table["finding"].tolist() == [True, False] and table["p"].iloc[0] < 0.05 < table["p"].iloc[1]
     assert table["plain student (n)"].iloc[0] == "0.420 ± 0.020 (3)"
 
 
@@ -127,3 +126,37 @@ def test_the_runs_results_are_read_typed_and_the_other_jsons_left_out(tmp_path):
     old.write_text(json.dumps({"row": "yolov3", "training": "Default", "map50": 0.5}))
     with pytest.raises(ResultFormatError, match="old.json: a result of schema 1"):
         load_results([str(run), str(old)])
+
+
+def test_a_row_is_measured_against_the_dense_model_of_its_own_budget():
+    twice = Budget(epochs=3, images=300, total_epochs=6, total_images=600)  # a ticket: the dense run, then its own
+    dense, tiny = result("yolov3", 0, 0.6, 1000), result("yolov3-tiny", 0, 0.5, 500)
+    equal = result("yolov3-equal-budget", 0, 0.8, 1000, budget=Budget(6, 600, 6, 600))
+    lth = result("yolov3-lth-local", 0, 0.7, 100, budget=twice)
+    table = relative_table(runs_frame([dense, equal, lth, tiny]), "builtin").set_index(["model", "training"])
+    ticket = table.loc[("YOLOv3", "LTH Local")]
+    assert ticket["mAP@0.5 %"] == pytest.approx(100 * 0.7 / 0.8) and ticket["budget ×"] == pytest.approx(2)
+    assert ticket["vs"] == "Default, equal budget" and ticket["params %"] == pytest.approx(10)
+    small = table.loc[("YOLOv3-Tiny", "Default")]
+    assert small["mAP@0.5 %"] == pytest.approx(100 * 0.5 / 0.6) and small["vs"] == "Default"
+    # without the equal-budget run, the longest reference there is, its budget shown beside
+    alone = relative_table(runs_frame([dense, lth]), "builtin").set_index(["model", "training"]).loc[("YOLOv3", "LTH Local")]
+    assert alone["vs"] == "Default" and alone["mAP@0.5 %"] == pytest.approx(100 * 0.7 / 0.6) and alone["budget ×"] == 2
+
+
+def test_each_control_stands_beside_the_row_it_tests_with_the_books_verdict():
+    ticket = [result("yolov3-lth-local", s, m, 100) for s, m in ((0, 0.70), (1, 0.71), (2, 0.72))]
+    random = [result("yolov3-random-prune", s, m, 100) for s, m in ((0, 0.50), (1, 0.52), (2, 0.51))]
+    reinit = [result("yolov3-lth-local-reinit", s, m, 100) for s, m in ((0, 0.50), (1, 0.90), (2, 0.70))]
+    scratch = [result("yolov3-channels-11-scratch", 0, 0.4, 100)]  # its row did not run: nothing to weigh
+    table = controls_table(runs_frame([result("yolov3", 0, 0.6, 1000), *ticket, *random, *reinit, *scratch]),
+                           "builtin")
+    assert table["control"].tolist() == ["LTH Local, random pruning", "LTH Local, random re-init"]
+    assert (table["row"] == "LTH Local").all() and table["lead"].tolist() == pytest.approx([0.2, 0.01])
+    assert table["verdict"].iloc[0].startswith("a finding") and table["verdict"].iloc[1].startswith("within")
+    assert table["row mAP@0.5 (n)"].iloc[0] == "0.710 ± 0.010 (3)"
+
+
+def test_every_control_names_a_row_of_the_table_before_it():
+    controls = [row for row in ROWS if row.control_of]
+    assert len(controls) == 4 and all(ORDER[row.control_of] < ORDER[row.id] for row in controls)

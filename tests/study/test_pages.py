@@ -29,7 +29,7 @@ def executed_page(tmp_path: Path) -> tuple[Path, dict, Path]:
     params = profile_params("smoke", **{"model.name": "yolov3"})
     result = tmp_path / "result.json"
     made = a_result("yolov3-lth-global", 0, 0.5, 1000, run_params=params.to_dict(), width=0.125,
-                    budget=Budget(epochs=2, images=256),
+                    budget=Budget(epochs=2, images=256, total_epochs=4, total_images=512),
                     settings={"scope": "global", "target_sparsity": 0.9, "rate": None})
     result.write_text(json.dumps(made.to_dict()))
     parameters = {"profile": "smoke", "dataset": "builtin", "data_root": None, "seed": 0, "row": "yolov3-lth-global",

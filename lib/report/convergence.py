@@ -1,0 +1,31 @@
+"""Whether a run had stopped improving: its validation mAP@0.5 per epoch (the final
+training's history) still reaching its best in the last stretch of the run means a
+longer schedule would likely have scored higher, and the row's number is a floor."""
+from __future__ import annotations
+
+import numpy as np
+
+LATE = 0.7  # the best validation epoch after this share of the epochs: still rising
+
+
+def best_epoch(history) -> int | None:
+    """The 1-based epoch of the best validation mAP@0.5 (None: nothing trained)."""
+    curve = [h["map50"] for h in history]
+    return int(np.argmax(curve)) + 1 if curve else None
+
+
+def still_rising(history) -> bool | None:
+    """True where the best validation epoch falls in the run's last 30%; None for a
+    model that did not train (a converted one)."""
+    best = best_epoch(history)
+    return None if best is None else best > LATE * len(history)
+
+
+def rising_text(flags) -> str:
+    """A row's runs' ``still_rising`` flags in words: "yes", "no", "2 of 3" or "—"."""
+    known = [bool(f) for f in flags if f is not None and f == f]  # None, or NaN in a frame: not trained
+    if not known:
+        return "—"
+    if all(known) or not any(known):
+        return "yes" if known[0] else "no"
+    return f"{sum(known)} of {len(known)}"
