@@ -1,5 +1,6 @@
 # make test   install if needed, run the tests
-# make book   install if needed, run the study (PROFILE=cpu, JOBS=2, SEEDS=1, SEED_ROWS= by default), build the HTML book
+# make book   install if needed, run the study (PROFILE=cpu, JOBS=2; seeds and seeded rows: the profile's plan,
+#             lib.study.plan), build the HTML book; ALL_ROWS=1: the rows beyond the paper on every dataset
 #             EXECUTOR=submitit: each run a submitit job (Slurm where srun is present), with the profile's resources
 # make check-slurm  install Debian's slurm-wlm and munge, start a one-node cluster here, submit the smoke
 #             study through it and compare its results with a local run's (not part of make test)
@@ -14,10 +15,12 @@ BROWSER_STAMP := $(VENV)/.browser-stamp
 PROFILE ?= cpu
 # notebooks executed at once by make book, each with its share of the cores
 JOBS    ?= 2
-# seeds per row (the paper: 3); the study's time grows in proportion
-SEEDS   ?= 1
-# rows that run SEEDS seeds (ROW or ROW@DATASET, with the rows they read); empty: every row
+# seeds per seeded row (the paper: 3); empty: the profile's plan (cpu: 3, of the rows the controls compare)
+SEEDS   ?=
+# rows that run SEEDS seeds (ROW or ROW@DATASET, with the rows they read); all: every row; empty: the plan's
 SEED_ROWS ?=
+# 1: the rows beyond the paper on every dataset (the cpu plan runs them on the light set only)
+ALL_ROWS ?=
 # local: notebooks on this machine, JOBS at once; submitit: a job per run
 EXECUTOR ?= local
 # make check-book: the folder holding the built book's _build/html
@@ -41,7 +44,7 @@ test: $(STAMP)
 
 book: $(STAMP)
 	@start=$$(date +%s); \
-	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) --executor $(EXECUTOR) --seeds $(SEEDS) $(if $(SEED_ROWS),--seed-rows $(SEED_ROWS)) && \
+	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) --executor $(EXECUTOR) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(SEED_ROWS),--seed-rows $(filter-out all,$(SEED_ROWS))) $(if $(ALL_ROWS),--all-rows) && \
 	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/runs/_toc.yml . && \
 	echo "make book ($(PROFILE)): $$(( $$(date +%s) - start )) s; the book is _build/html/index.html"
 

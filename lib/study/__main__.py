@@ -35,9 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
     parser.add_argument("--dataset", action="append", metavar="NAME[=DATA_ROOT]",
                         help="a dataset to run on (repeatable; default: the profile's built-in light and dark sets)")
-    parser.add_argument("--seeds", type=int, default=1, help="seeds per row (the paper: 3)")
-    parser.add_argument("--seed-rows", nargs="+", default=(), metavar="ROW[@DATASET]",
-                        help="only these rows (and the rows they read) run --seeds seeds; the others one")
+    parser.add_argument("--seeds", type=int, help="seeds per row (the paper: 3; default: the profile's plan, "
+                        "lib.study.plan)")
+    parser.add_argument("--seed-rows", nargs="*", metavar="ROW[@DATASET]",
+                        help="only these rows (and the rows they read) run --seeds seeds, the others one; given "
+                             "empty: every row (default: the profile's plan)")
+    parser.add_argument("--all-rows", action="store_true",
+                        help="the rows beyond the paper on every dataset (the cpu plan: on the light set only)")
     parser.add_argument("--only", nargs="+", default=(), metavar="CHAPTER", help="run only these chapters")
     parser.add_argument("--jobs", type=int, default=1,
                         help="notebooks executed at once, each with cpu_count / jobs threads (make book: 2)")
@@ -58,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         datasets = {name: (str(Path(root).expanduser()) if root else None)
                     for name, _, root in (d.partition("=") for d in args.dataset)}
     try:
-        runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only), tuple(args.seed_rows))
+        seed_rows = None if args.seed_rows is None else tuple(args.seed_rows)
+        runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only), seed_rows, args.all_rows)
         resources = resources_for(args.profile, gpus=args.gpus, cpus=args.cpus, mem_gb=args.mem_gb,
                                   time_min=args.time_min, partition=args.partition, parallelism=args.parallelism)
         backend = make_backend(args.executor, args.jobs, resources, args.root / CLUSTER_JOBS, args.cluster)
@@ -83,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         for page in remove_stale_pages(runs, args.root / BOOK_PAGES):
             print(f"removed the page of a run no longer in the study: {page}")
     # the contents list every page of the study, also those a partial run (--only) left as they were
-    whole = study_runs(args.profile, datasets, args.seeds, (), tuple(args.seed_rows)) if args.only else runs
+    whole = study_runs(args.profile, datasets, args.seeds, (), seed_rows, args.all_rows) if args.only else runs
     template = next(t for t in (args.root / "book" / "_toc.yml", REPO / "book" / "_toc.yml") if t.exists())
     toc = write_toc(whole, template, args.root / BOOK_PAGES, args.root / BOOK_TOC)
     print(f"the book's contents, in row order: {toc}")

@@ -7,23 +7,30 @@ from dataclasses import asdict
 
 from ..hashing import stable_hash
 from ..profiles import get_profile
+from .plan import essential, plan_of
 from .rows import PAPER_DATASET, ROW, Row, rows_of
 from .task import Run
 
 
-def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seeds: int = 1,
-               only: tuple[str, ...] = (), seed_rows: tuple[str, ...] = ()) -> list[Run]:
+def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seeds: int | None = None,
+               only: tuple[str, ...] = (), seed_rows: tuple[str, ...] | None = None,
+               all_rows: bool = False) -> list[Run]:
     """Every run of the study. ``datasets``: name -> data root (default: the profile's,
     built in); ``only``: keep the runs of these chapters (and what they need);
     ``seed_rows``: only these rows (and the rows they read) run ``seeds`` seeds, every
-    other row one. An entry is a row id (on every dataset) or ``ROW@DATASET``."""
-    definition = get_profile(profile)
+    other row one. An entry is a row id (on every dataset) or ``ROW@DATASET``. Seeds and
+    seed rows not given are the profile's plan's (``plan``), which also names the
+    datasets the rows beyond the paper run on; ``all_rows``: every dataset."""
+    definition, plan = get_profile(profile), plan_of(profile)
+    seeds = plan.seeds if seeds is None else seeds
     if not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds: expected a positive integer, got {seeds!r}")
     datasets = datasets or dict.fromkeys(definition.datasets)
     unknown = set(datasets) - set(PAPER_DATASET)
     if unknown:
         raise ValueError(f"dataset: unknown {sorted(unknown)}; expected some of {sorted(PAPER_DATASET)}")
+    if seed_rows is None:  # the plan's, on the datasets this study runs
+        seed_rows = tuple(e for e in plan.seed_rows if e.partition("@")[2] in ("", *datasets))
     architectures = Run("00_architectures", {"img_size": 416}, (), "The detectors at the paper's scale",
                         name="architectures")
     seeded = seeded_rows(seed_rows, datasets)
@@ -32,7 +39,8 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
         for seed in range(seeds):
             common = {"profile": profile, "dataset": dataset, "data_root": root, "seed": seed}
             rows = None if seed == 0 or not seed_rows else seeded[dataset]
-            training += dataset_runs(common, definition.fingerprint(), rows)
+            extras = all_rows or plan.extras_on is None or dataset in plan.extras_on
+            training += dataset_runs(common, definition.fingerprint(), rows, extras)
     results = Run("06_results", {"profile": profile}, (architectures, *training), "Results", name="results")
     runs = [architectures, *training, results]
     if only:
@@ -62,12 +70,13 @@ def seeded_rows(entries: tuple[str, ...], datasets: dict) -> dict[str, set[str]]
     return chosen
 
 
-def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None = None) -> list[Run]:
-    """The runs of one dataset and seed, one per row (of ``rows`` if given, with the
-    rows they read), each depending on the runs of the rows it reads (the dense YOLOv3
-    for LTH's round 0 and the teacher; a plain student beside its distilled self). A
-    run's key covers its row's definition and the profile's, which its parameters name
-    but do not spell out."""
+def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None = None,
+                 extras: bool = True) -> list[Run]:
+    """The runs of one dataset and seed, one per row (of ``rows`` if given; without
+    ``extras``, of the ``plan.essential`` rows only; with the rows they read), each
+    depending on the runs of the rows it reads (the dense YOLOv3 for LTH's round 0 and
+    the teacher; a plain student beside its distilled self). A run's key covers its
+    row's definition and the profile's, which its parameters name but do not spell out."""
     runs: dict[str, Run] = {}
 
     def run_of(row: Row) -> Run:
@@ -81,6 +90,6 @@ def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None =
 
     table = rows_of(common["dataset"])
     for row in table:
-        if rows is None or row.id in rows:
+        if (rows is None or row.id in rows) and (extras or essential(row)):
             run_of(row)
     return [runs[row.id] for row in table if row.id in runs]

@@ -5,6 +5,7 @@ import pytest
 from lib.paper import paper_table
 from lib.study import grid, rows
 from lib.study.grid import study_runs
+from lib.study.plan import SEEDED
 from lib.study.rows import rows_of
 
 
@@ -20,7 +21,7 @@ BEYOND = ["YOLOv3, Channels, 11% MACs", "YOLOv3, Channels, 3.5% MACs", "YOLOv3, 
 
 
 def test_every_dataset_holds_the_papers_fourteen_rows_and_the_study_s_own():
-    runs = study_runs("cpu")
+    runs = study_runs("cpu", seeds=1, all_rows=True)
     for dataset, paper, extra in (("builtin", "voc", ["YOLOv3-Mobile, Default, authors' init",
                                                           "YOLO Nano (leaky), KD GAN, detection x0.05"]),
                                   ("builtin-dark", "exdark", [])):
@@ -35,8 +36,28 @@ def test_every_dataset_holds_the_papers_fourteen_rows_and_the_study_s_own():
     assert len(runs[-1].depends) == len(runs) - 1  # the results read every run
 
 
+def test_the_cpu_plan_seeds_the_compared_rows_and_keeps_the_rows_beyond_the_paper_to_the_light_set():
+    runs = study_runs("cpu")
+    by: dict[tuple, set] = {}
+    for r in runs:
+        if "row" in r.parameters:
+            by.setdefault((r.parameters["dataset"], r.parameters["seed"]), set()).add(r.parameters["row"])
+    assert by[("builtin", 1)] == by[("builtin", 2)] == set(SEEDED) and ("builtin-dark", 1) not in by
+    assert {"yolov3-channels-11", "yolov3-int8", "yolov3-gradual-weights"} <= by[("builtin", 0)]
+    dark = by[("builtin-dark", 0)]
+    assert {"yolov3-random-prune", "yolov3-lth-local-reinit", "yolov3-equal-budget", "nano-leaky"} <= dark
+    assert not {"yolov3-channels-11", "yolov3-channels-11-scratch", "yolov3-int8", "yolov3-tucker2"} & dark
+    everything = study_runs("cpu", all_rows=True)
+    assert {r.parameters.get("row") for r in everything if r.parameters.get("dataset") == "builtin-dark"} >= \
+        {"yolov3-channels-11", "yolov3-channels-11-scratch", "yolov3-tucker2"}
+    keys = {r.name: r.key for r in everything}
+    assert all(keys[r.name] == r.key for r in runs if r.chapter != "06_results")  # a plan never changes a run's key
+    assert len(study_runs("cpu", seeds=1, seed_rows=())) == len(study_runs("cpu")) - 2 * len(SEEDED)
+
+
 def test_lth_starts_from_the_dense_run_and_students_read_teacher_and_plain_student():
-    runs = {r.parameters["row"]: r for r in study_runs("cpu") if r.parameters.get("dataset") == "builtin"}
+    runs = {r.parameters["row"]: r for r in study_runs("cpu") if r.parameters.get("dataset") == "builtin"
+            and r.parameters["seed"] == 0}
     dense = runs["yolov3"]
     assert runs["yolov3-lth-global"].depends == (dense,) and runs["yolov3-cs-3"].depends == ()
     assert runs["mobile-kd-gan"].depends == (dense, runs["mobile-leaky"])
