@@ -17,7 +17,10 @@ from ..methods import templates_by_page
 from ..paths import REPO
 from ..profiles import get_profile, profile_params
 from ..study.rows import DENSE, PAPER_DATASET, REFERENCES, ROW
+from .convergence import rising_text
+from .findings import findings_table
 from .references import with_references
+from .verdict import compare
 from .results import pareto_front, relative_table, row_means, table_key
 
 KEEPS = 0.9  # a trade-off worth naming keeps at least this share of the dense mAP@0.5
@@ -100,11 +103,44 @@ def headline(runs: pd.DataFrame, dataset: str) -> str:
     ours = (f"{label.model}, {label.training} keeps {line['mAP@0.5 %']:.0f}% of the test mAP@0.5 of the dense "
             f"YOLOv3 of its training budget ({line['vs']}; {line['budget ×']:.1f}× one dense run) with "
             f"{line['params %']:.1f}% of its parameters, {line['MACs %']:.1f}% of its MACs and a {mib:.2f} MiB file")
+    reference = with_references(row_means(runs, dataset, ["map50", "budget"])).xs(row, level="row")["reference"]
+    ours += f" ({gap_words(runs, dataset, row, reference.iloc[0])})"
     if np.isnan(line.get("paper mAP@0.5 %", np.nan)):
-        return ours + " (a row the paper did not have)."
+        return ours + "; a row the paper did not have."
     return (ours + f"; in the paper, on {PAPER_NAMES[PAPER_DATASET[dataset]]}, "
             f"the same row kept {line['paper mAP@0.5 %']:.0f}% of the mAP with {line['paper params %']:.1f}% of the "
             f"parameters and {line['paper MACs %']:.1f}% of the MACs.")
+
+
+def gap_words(runs: pd.DataFrame, dataset: str, row: str, reference: str) -> str:
+    """A row's gap to its reference in words, with the book's verdict on it."""
+    subset = runs[runs["dataset"] == dataset]
+    verdict = compare(subset[subset["row"] == row]["map50"], subset[subset["row"] == reference]["map50"])
+    return f"its gap to that reference, {verdict.difference:+.3f} mAP@0.5, is {verdict.words()}"
+
+
+def reference_limits(runs: pd.DataFrame, dataset: str) -> str:
+    """Whether the dense references of ``dataset`` were still improving when they stopped:
+    a limit on every percentage of them."""
+    subset = runs[runs["dataset"] == dataset]
+    lines = []
+    for reference in REFERENCES:
+        flags = subset[subset["row"] == reference]["still_rising"]
+        if len(flags) == 0:
+            continue
+        words = rising_text(flags)
+        if words == "—":  # not trained here (a converted result): nothing to say of its schedule
+            continue
+        label = f"the dense YOLOv3 ({ROW[reference].training})"
+        if words == "no":
+            lines.append(f"On {dataset}, {label} had stopped improving: its best validation epoch came before the "
+                         "last 30% of its training.")
+        else:
+            runs_ = "its run" if len(flags) == 1 else f"{words} of its runs" if " of " in words else f"all {len(flags)} runs"
+            lines.append(f"On {dataset}, {label} was still improving when it stopped ({runs_} had its best validation "
+                         "epoch in the last 30% of training): a longer schedule would likely raise it, and with it "
+                         "every percentage of it. This is a limit of this build.")
+    return " ".join(lines)
 
 
 def compact_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
@@ -121,18 +157,25 @@ def compact_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
 
 
 def landing_values(profile: str, runs: pd.DataFrame, threads: int) -> dict:
-    """Every value the landing page pastes, by glue key: ``build_<fact>``, and for each
-    paper table (``table1``, ``table2``) its dataset's ``headline_`` sentence and
-    ``summary_`` table (a DataFrame, its caption in ``attrs``), or a note where this
-    build did not run that dataset (the page pastes every key, whatever was built)."""
+    """Every value the written pages paste, by glue key: ``build_<fact>``, and for each
+    paper table (``table1``, ``table2``) its dataset's ``headline_`` sentence,
+    ``summary_`` table (a DataFrame, its caption in ``attrs``), ``findings_`` (the
+    paper's findings judged) and ``limits_`` (the references' convergence), or a note
+    where this build did not run that dataset (the pages paste every key, whatever was
+    built); per written chapter its ``chapter_`` table and ``conclusion_``."""
     values = {f"build_{key}": value for key, value in build_info(profile, runs, threads).items()}
     by_table = {table_key(dataset): dataset for dataset in dict.fromkeys(runs["dataset"])}
     for table in ("table1", "table2"):
         dataset = by_table.get(table)
         if dataset is None:
-            values[f"headline_{table}"] = values[f"summary_{table}"] = "Not run in this build."
+            for key in ("headline", "summary", "findings", "limits"):
+                values[f"{key}_{table}"] = "Not run in this build."
             continue
         values[f"headline_{table}"] = headline(runs, dataset)
+        values[f"limits_{table}"] = reference_limits(runs, dataset) or "No dense reference trained in this build."
+        findings = findings_table(runs, dataset)
+        findings.attrs["caption"] = f"The paper's findings, judged on this build: {dataset}"
+        values[f"findings_{table}"] = findings
         summary = compact_table(runs, dataset)
         summary.attrs["caption"] = (f"Every row as % of the dense YOLOv3 (mAP: of the one trained as long as the row): "
                                     f"{dataset}")
@@ -150,18 +193,21 @@ CHAPTER_PAGES = templates_by_page()  # the written chapters that summarise runs,
 
 def chapter_table(runs: pd.DataFrame, chapters: tuple[str, ...]) -> pd.DataFrame:
     """The rows run by ``chapters``' templates on every dataset: their budget, test mAP@0.5
-    (mean over seeds, with n), mAP as % of the dense YOLOv3 of the row's budget,
-    parameters and MACs as % of the dense YOLOv3's, and the file's MiB."""
+    (mean over seeds, with n), mAP as % of the dense YOLOv3 of the row's budget and the
+    book's verdict on the gap to it, parameters and MACs as % of the dense YOLOv3's, and
+    the file's MiB."""
     out = []
     for dataset in dict.fromkeys(runs["dataset"]):
         means = with_references(row_means(runs, dataset, ["map50", "params", "macs", "storage_mib", "budget"]))
-        seeds = runs[runs["dataset"] == dataset].groupby("row")["seed"].nunique()
+        subset = runs[runs["dataset"] == dataset]
         dense = means.xs(DENSE, level="row").iloc[0]
         for (row, model, training), m in means.iterrows():
             if row in ROW and ROW[row].chapter in chapters:
-                out.append({"dataset": dataset, "model": model, "training": training, "n": int(seeds[row]),
+                mine = subset[subset["row"] == row]["map50"]
+                gap = compare(mine, subset[subset["row"] == m["reference"]]["map50"])
+                out.append({"dataset": dataset, "model": model, "training": training, "n": len(mine),
                             "budget ×": m["budget"], "mAP@0.5": f"{m['map50']:.3f}",
-                            "mAP %": 100 * m["map50"] / m["reference_map50"],
+                            "mAP %": 100 * m["map50"] / m["reference_map50"], "gap": gap.short(),
                             "params %": 100 * m["params"] / dense["params"], "MACs %": 100 * m["macs"] / dense["macs"],
                             "MiB": m["storage_mib"]})
     return pd.DataFrame(out)
@@ -182,9 +228,9 @@ def chapter_conclusion(runs: pd.DataFrame, table: pd.DataFrame) -> str:
         best, cheapest = rows.loc[rows["mAP %"].idxmax()], rows.loc[rows["MACs %"].idxmin()]
         line = (f"On {dataset}, the most accurate is {best['model']}, {best['training']} "
                 f"({best['mAP %']:.0f}% of the mAP@0.5 of the dense YOLOv3 trained as long, at {best['MACs %']:.1f}% "
-                "of its MACs)")
+                f"of its MACs; n = {best['n']}, gap: {best['gap']})")
         if cheapest.name != best.name:
             line += (f"; the cheapest, {cheapest['model']}, {cheapest['training']}, keeps {cheapest['mAP %']:.0f}% "
-                     f"at {cheapest['MACs %']:.1f}% of the MACs")
+                     f"at {cheapest['MACs %']:.1f}% of the MACs (n = {cheapest['n']}, gap: {cheapest['gap']})")
         lines.append(line + ".")
     return " ".join(lines)

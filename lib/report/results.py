@@ -71,7 +71,7 @@ def row_means(runs: pd.DataFrame, dataset: str, columns: list[str]) -> pd.DataFr
     return subset.groupby(["order", "row", "model", "training"])[columns].mean().reset_index(level=0, drop=True)
 
 
-def _mean_std(values: pd.Series, digits: int) -> str:
+def mean_std(values: pd.Series, digits: int) -> str:
     """mean ± sample std over seeds; a single seed has no spread to show, only its value
     (the table's ``seeds`` column gives n)."""
     if len(values) < 2:
@@ -92,7 +92,7 @@ def summary_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     out = []
     for (_, model, training), group in runs[runs["dataset"] == dataset].groupby(["order", "model", "training"]):
         out.append({"model": model, "training": training, "seeds": len(group), "budget": budget_text(group),
-                    "mAP@0.5": _mean_std(group["map50"], 3), "mAP@[.5:.95]": _mean_std(group["map"], 3),
+                    "mAP@0.5": mean_std(group["map50"], 3), "mAP@[.5:.95]": mean_std(group["map"], 3),
                     "params": int(round(group["params"].mean())), "MACs": int(round(group["macs"].mean())),
                     "MiB": float(group["storage_mib"].mean()),
                     **{label: float(group[c].mean()) for c, label in LATENCY_LABELS.items() if c in group},
@@ -115,8 +115,8 @@ def distillation_against_seeds(runs: pd.DataFrame, dataset: str) -> pd.DataFrame
         if len(mine) < 2 or len(plain) < 2:
             continue
         verdict = compare(mine, plain)
-        out.append({"student": spec.model, "training": spec.training, "n": len(mine), "mAP@0.5": _mean_std(mine, 3),
-                    "plain student (n)": f"{_mean_std(plain, 3)} ({len(plain)})",
+        out.append({"student": spec.model, "training": spec.training, "n": len(mine), "mAP@0.5": mean_std(mine, 3),
+                    "plain student (n)": f"{mean_std(plain, 3)} ({len(plain)})",
                     "difference": round(verdict.difference, 3), "p": verdict.p, "finding": verdict.finding})
     return pd.DataFrame(out, columns=["student", "training", "n", "mAP@0.5", "plain student (n)", "difference",
                                       "p", "finding"])
@@ -284,7 +284,7 @@ def controls_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
         mine, theirs = subset[subset["row"] == tested]["map50"], subset[subset["row"] == control]["map50"]
         verdict = compare(mine, theirs)
         out.append({"row": ROW[tested].training, "control": ROW[control].training,
-                    "row mAP@0.5 (n)": f"{_mean_std(mine, 3)} ({len(mine)})",
-                    "control mAP@0.5 (n)": f"{_mean_std(theirs, 3)} ({len(theirs)})",
+                    "row mAP@0.5 (n)": f"{mean_std(mine, 3)} ({len(mine)})",
+                    "control mAP@0.5 (n)": f"{mean_std(theirs, 3)} ({len(theirs)})",
                     "lead": round(verdict.difference, 3), "verdict": verdict.words()})
     return pd.DataFrame(out, columns=["row", "control", "row mAP@0.5 (n)", "control mAP@0.5 (n)", "lead", "verdict"])

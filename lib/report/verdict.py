@@ -30,6 +30,12 @@ class Verdict:
         """The difference beats the seed-to-seed spread under the rule."""
         return self.p is not None and self.p < ALPHA
 
+    def short(self) -> str:
+        """"finding", "within spread" or "n = 1", for a table's column."""
+        if self.p is None:
+            return "n = 1"
+        return "finding" if self.finding else "within spread"
+
     def words(self) -> str:
         """"a finding (p = 0.003, n = 3 and 3)", "within the spread (…)" or "n = 1: no claim"."""
         if self.p is None:

@@ -1,10 +1,12 @@
 """The values the landing page and the chapter pages paste (lib.report.abstract)."""
+from dataclasses import replace
+
 from lib.methods import METHODS
 from lib.profiles import MOBILE_EPOCHS
 from lib.report.abstract import (CHAPTER_PAGES, best_trade_off, chapter_conclusion, chapter_table, describe, headline,
-                                 landing_values)
+                                 landing_values, reference_limits)
 from lib.report.results import runs_frame
-from tests.report.test_results import result, scored
+from tests.report.test_results import curve, result, scored
 
 # dense 0.6 at 4000 MACs; the light set's front: Tiny keeps 0.57 (95%) at 1000 MACs, LTH
 # Local 0.58 at 2000 MACs; Nano is cheapest but keeps only half.
@@ -45,6 +47,7 @@ def test_a_chapter_table_holds_its_chapters_rows_as_percent_of_the_dense_model()
     lth = table.iloc[0]
     assert (lth["dataset"], lth["n"], round(lth["mAP %"], 1), lth["params %"], lth["MACs %"]) == \
         ("builtin", 1, 96.7, 10.0, 50.0)
+    assert (table["gap"] == "n = 1").all() and "n = 1, gap: n = 1" in chapter_conclusion(runs_frame(LIGHT + DARK), table)
 
 
 def test_each_written_chapter_gathers_its_methods_templates_in_the_books_order():
@@ -60,3 +63,17 @@ def test_each_written_chapter_gathers_its_methods_templates_in_the_books_order()
 def test_the_scale_is_described_from_the_profile_built():
     assert describe("smoke").startswith("models at width 0.125, 128 × 128 inputs, 2 epochs in batches of 8")
     assert "width 0.25" in describe("cpu") and f"10 epochs (yolo-nano 20, yolov3-mobile {MOBILE_EPOCHS})" in describe("cpu")
+
+
+def test_the_headline_weighs_its_gap_and_the_limits_say_whether_the_references_still_rose():
+    assert "(its gap to that reference, -0.030 mAP@0.5, is n = 1: no claim)" in headline(runs_frame(LIGHT), "builtin")
+    rising = [replace(LIGHT[0], history=curve(0.1, 0.2, 0.3, 0.4)), *LIGHT[1:]]
+    assert "On builtin, the dense YOLOv3 (Default) was still improving when it stopped (its run had its best" in \
+        reference_limits(runs_frame(rising), "builtin")
+    peaked = [replace(LIGHT[0], history=curve(0.1, 0.5, 0.3, 0.3)), *LIGHT[1:]]
+    assert reference_limits(runs_frame(peaked), "builtin").endswith("had stopped improving: its best validation "
+                                                                    "epoch came before the last 30% of its training.")
+    assert reference_limits(runs_frame(LIGHT), "builtin") == ""  # no history: nothing to say
+    values = landing_values("smoke", runs_frame(LIGHT), threads=1)
+    assert values["findings_table2"] == values["limits_table2"] == "Not run in this build."
+    assert len(values["findings_table1"]) == 8

@@ -10,6 +10,7 @@ def test_a_gap_is_a_finding_until_the_seed_spread_grows_past_it():
     wide = compare([0.50, 0.71, 0.92], [0.40, 0.61, 0.82])  # the same means, the spread widened
     assert wide.difference == pytest.approx(0.10) and not wide.finding
     assert wide.words().startswith("within the seed spread") and "n = 3 and 3" in wide.words()
+    assert (tight.short(), wide.short(), compare([0.5], [0.4, 0.5]).short()) == ("finding", "within spread", "n = 1")
 
 
 def test_one_seed_claims_nothing_and_no_spread_decides_by_the_means():
