@@ -20,10 +20,9 @@ from ..study.rows import DENSE, PAPER_DATASET, REFERENCES, ROW
 from .convergence import rising_text
 from .findings import findings_table
 from .references import with_references
-from .verdict import compare
+from .verdict import KEEPS, compare
 from .results import pareto_front, relative_table, row_means, table_key
 
-KEEPS = 0.9  # a trade-off worth naming keeps at least this share of the dense mAP@0.5
 PAPER_NAMES = {"voc": "VOC", "exdark": "ExDark"}
 LEARNED = 0.05  # below this dense mAP@0.5 (the smoke profile's seconds of training) no % of it means anything
 
@@ -136,10 +135,12 @@ def reference_limits(runs: pd.DataFrame, dataset: str) -> str:
             lines.append(f"On {dataset}, {label} had stopped improving: its best validation epoch came before the "
                          "last 30% of its training.")
         else:
-            runs_ = "its run" if len(flags) == 1 else f"{words} of its runs" if " of " in words else f"all {len(flags)} runs"
-            lines.append(f"On {dataset}, {label} was still improving when it stopped ({runs_} had its best validation "
-                         "epoch in the last 30% of training): a longer schedule would likely raise it, and with it "
-                         "every percentage of it. This is a limit of this build.")
+            which = ("its one run had its best validation epoch" if len(flags) == 1 else
+                     f"{words.split(' of ')[0]} of its {len(flags)} runs had their best validation epoch" if " of " in words
+                     else f"all {len(flags)} of its runs had their best validation epoch")
+            lines.append(f"On {dataset}, {label} was still improving when it stopped ({which} in the last 30% of "
+                         "training): a longer schedule would likely raise it, and with it every percentage of it. This "
+                         "is a limit of this build.")
     return " ".join(lines)
 
 

@@ -5,8 +5,10 @@ that decide it beside the paper's.
 
 A finding is a claim about two rows: that one *beats* the other (its mean test
 mAP@0.5 is higher, and the difference is a finding under the rule), or that one
-*keeps* the other's accuracy (it is not lower by a finding). A "keeps" claim against
-the dense model is tested against the dense YOLOv3 of the row's own budget."""
+*keeps* the other's accuracy (``verdict.KEEPS`` of its mean at least, and not lower by
+a finding; lower by a finding refutes it, and a shortfall within the seed spread cannot
+decide it). A "keeps" claim against the dense model is tested against the dense
+YOLOv3 of the row's own budget."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from ..paper import paper_numbers
 from ..study.rows import PAPER_DATASET, ROW
 from .references import with_references
 from .results import mean_std, row_means
-from .verdict import compare
+from .verdict import KEEPS, compare
 
 REPRODUCED, NOT_REPRODUCED, UNTESTABLE = "reproduced", "not reproduced", "not testable at this scale"
 REFERENCE = "reference"  # a claim's second row: the dense YOLOv3 of the first row's budget
@@ -75,6 +77,9 @@ def judged(finding: Finding, runs: pd.DataFrame, dataset: str) -> dict:
     if verdict.p is None:
         return {**line, "this build": build, "verdict": f"{UNTESTABLE} (n = 1)"}
     lower = verdict.finding and verdict.difference < 0
+    if finding.kind == "keeps" and not lower and verdict.mean_a < KEEPS * verdict.mean_b:
+        share = verdict.mean_a / verdict.mean_b
+        return {**line, "this build": build, "verdict": f"{UNTESTABLE} (keeps {share:.0%}, within the seed spread)"}
     holds = not lower if finding.kind == "keeps" else verdict.finding and verdict.difference > 0
     if finding.fewer_params:
         holds = holds and mine["params"].mean() < theirs["params"].mean()

@@ -11,6 +11,7 @@ import numpy as np
 from scipy.stats import ttest_ind
 
 ALPHA = 0.05
+KEEPS = 0.9  # a row "keeps" another's accuracy with at least this share of its mean, and no finding below it
 
 
 @dataclass(frozen=True)
