@@ -17,11 +17,11 @@ from ..methods import templates_by_page
 from ..paths import REPO
 from ..profiles import get_profile, profile_params
 from ..study.rows import DENSE, PAPER_DATASET, REFERENCES, ROW
-from .convergence import rising_text
+from .convergence import trained_flags
 from .findings import findings_table
 from .references import with_references
 from .verdict import KEEPS, compare
-from .results import pareto_front, relative_table, row_means, table_key
+from .results import pareto_front, reference_of, relative_table, row_means, row_runs, table_key
 
 PAPER_NAMES = {"voc": "VOC", "exdark": "ExDark"}
 LEARNED = 0.05  # below this dense mAP@0.5 (the smoke profile's seconds of training) no % of it means anything
@@ -102,8 +102,7 @@ def headline(runs: pd.DataFrame, dataset: str) -> str:
     ours = (f"{label.model}, {label.training} keeps {line['mAP@0.5 %']:.0f}% of the test mAP@0.5 of the dense "
             f"YOLOv3 of its training budget ({line['vs']}; {line['budget ×']:.1f}× one dense run) with "
             f"{line['params %']:.1f}% of its parameters, {line['MACs %']:.1f}% of its MACs and a {mib:.2f} MiB file")
-    reference = with_references(row_means(runs, dataset, ["map50", "budget"])).xs(row, level="row")["reference"]
-    ours += f" ({gap_words(runs, dataset, row, reference.iloc[0])})"
+    ours += f" ({gap_words(runs, dataset, row, reference_of(runs, dataset, row))})"
     if np.isnan(line.get("paper mAP@0.5 %", np.nan)):
         return ours + "; a row the paper did not have."
     return (ours + f"; in the paper, on {PAPER_NAMES[PAPER_DATASET[dataset]]}, "
@@ -113,31 +112,27 @@ def headline(runs: pd.DataFrame, dataset: str) -> str:
 
 def gap_words(runs: pd.DataFrame, dataset: str, row: str, reference: str) -> str:
     """A row's gap to its reference in words, with the book's verdict on it."""
-    subset = runs[runs["dataset"] == dataset]
-    verdict = compare(subset[subset["row"] == row]["map50"], subset[subset["row"] == reference]["map50"])
+    verdict = compare(row_runs(runs, dataset, row)["map50"], row_runs(runs, dataset, reference)["map50"])
     return f"its gap to that reference, {verdict.difference:+.3f} mAP@0.5, is {verdict.words()}"
 
 
 def reference_limits(runs: pd.DataFrame, dataset: str) -> str:
     """Whether the dense references of ``dataset`` were still improving when they stopped:
     a limit on every percentage of them."""
-    subset = runs[runs["dataset"] == dataset]
     lines = []
     for reference in REFERENCES:
-        flags = subset[subset["row"] == reference]["still_rising"]
-        if len(flags) == 0:
-            continue
-        words = rising_text(flags)
-        if words == "—":  # not trained here (a converted result): nothing to say of its schedule
+        flags = trained_flags(row_runs(runs, dataset, reference)["still_rising"])
+        if not flags:  # not run, or not trained here (a converted result): nothing to say of its schedule
             continue
         label = f"the dense YOLOv3 ({ROW[reference].training})"
-        if words == "no":
+        rising = sum(flags)
+        if not rising:
             lines.append(f"On {dataset}, {label} had stopped improving: its best validation epoch came before the "
                          "last 30% of its training.")
         else:
             which = ("its one run had its best validation epoch" if len(flags) == 1 else
-                     f"{words.split(' of ')[0]} of its {len(flags)} runs had their best validation epoch" if " of " in words
-                     else f"all {len(flags)} of its runs had their best validation epoch")
+                     f"all {len(flags)} of its runs had their best validation epoch" if rising == len(flags) else
+                     f"{rising} of its {len(flags)} runs had their best validation epoch")
             lines.append(f"On {dataset}, {label} was still improving when it stopped ({which} in the last 30% of "
                          "training): a longer schedule would likely raise it, and with it every percentage of it. This "
                          "is a limit of this build.")
@@ -200,12 +195,11 @@ def chapter_table(runs: pd.DataFrame, chapters: tuple[str, ...]) -> pd.DataFrame
     out = []
     for dataset in dict.fromkeys(runs["dataset"]):
         means = with_references(row_means(runs, dataset, ["map50", "params", "macs", "storage_mib", "budget"]))
-        subset = runs[runs["dataset"] == dataset]
         dense = means.xs(DENSE, level="row").iloc[0]
         for (row, model, training), m in means.iterrows():
             if row in ROW and ROW[row].chapter in chapters:
-                mine = subset[subset["row"] == row]["map50"]
-                gap = compare(mine, subset[subset["row"] == m["reference"]]["map50"])
+                mine = row_runs(runs, dataset, row)["map50"]
+                gap = compare(mine, row_runs(runs, dataset, m["reference"])["map50"])
                 out.append({"dataset": dataset, "model": model, "training": training, "n": len(mine),
                             "budget ×": m["budget"], "mAP@0.5": f"{m['map50']:.3f}",
                             "mAP %": 100 * m["map50"] / m["reference_map50"], "gap": gap.short(),

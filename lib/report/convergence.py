@@ -21,9 +21,14 @@ def still_rising(history) -> bool | None:
     return None if best is None else best > LATE * len(history)
 
 
+def trained_flags(flags) -> list[bool]:
+    """The ``still_rising`` flags of the runs that trained (None, or NaN in a frame: not trained)."""
+    return [bool(f) for f in flags if f is not None and f == f]
+
+
 def rising_text(flags) -> str:
     """A row's runs' ``still_rising`` flags in words: "yes", "no", "2 of 3" or "—"."""
-    known = [bool(f) for f in flags if f is not None and f == f]  # None, or NaN in a frame: not trained
+    known = trained_flags(flags)
     if not known:
         return "—"
     if all(known) or not any(known):

@@ -17,8 +17,7 @@ import pandas as pd
 
 from ..paper import paper_numbers
 from ..study.rows import PAPER_DATASET, ROW
-from .references import with_references
-from .results import mean_std, row_means
+from .results import mean_std, reference_of, row_runs
 from .verdict import KEEPS, compare
 
 REPRODUCED, NOT_REPRODUCED, UNTESTABLE = "reproduced", "not reproduced", "not testable at this scale"
@@ -59,12 +58,10 @@ FINDINGS = (
 def judged(finding: Finding, runs: pd.DataFrame, dataset: str) -> dict:
     """One finding on ``dataset``: the claim, this build's numbers (mean ± std, n), the
     paper's, and the verdict."""
-    subset = runs[runs["dataset"] == dataset]
-    other = finding.other
-    if other == REFERENCE and finding.row in set(subset["row"]):
-        other = with_references(row_means(runs, dataset, ["map50", "budget"])).xs(finding.row, level="row")[
-            "reference"].iloc[0]
-    mine, theirs = subset[subset["row"] == finding.row], subset[subset["row"] == other]
+    mine, other = row_runs(runs, dataset, finding.row), finding.other
+    if other == REFERENCE and not mine.empty:
+        other = reference_of(runs, dataset, finding.row)
+    theirs = row_runs(runs, dataset, other)
     paper = paper_numbers(PAPER_DATASET[dataset])
     line = {"finding": finding.claim, "paper": _paper_text(finding, paper)}
     if mine.empty or theirs.empty:

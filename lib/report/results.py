@@ -16,13 +16,14 @@ from ..paper import paper_numbers
 from ..quantize import LEDGER
 from ..result import RunResult, is_run_result
 from ..study.rows import DENSE, ORDER, PAPER_DATASET, ROW
-from .footprints import PAPER_SCALE_COLUMNS
 from .convergence import best_epoch, rising_text, still_rising
+from .footprints import PAPER_SCALE_COLUMNS
 from .references import budget_multiples, with_references
 from .verdict import compare
 
 COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
-           "params", "macs", "storage_mib", "storage_encoding", "deflated_mib", "epochs", "total_epochs", "total_images", "train_img_per_s", "still_rising")
+           "params", "macs", "storage_mib", "storage_encoding", "deflated_mib", "epochs", "total_epochs", "total_images",
+           "train_img_per_s", "still_rising")
 # our column -> (its label, the paper table's column)
 MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"), "macs": ("MACs", "macs_mean"),
             "storage_mib": ("MiB", "storage_mb_mean"),  # the paper's "MB" are MiB (2^20 bytes)
@@ -71,6 +72,16 @@ def row_means(runs: pd.DataFrame, dataset: str, columns: list[str]) -> pd.DataFr
     return subset.groupby(["order", "row", "model", "training"])[columns].mean().reset_index(level=0, drop=True)
 
 
+def row_runs(runs: pd.DataFrame, dataset: str, row: str) -> pd.DataFrame:
+    """The runs of ``row`` on ``dataset``, one per seed (what a verdict weighs)."""
+    return runs[(runs["dataset"] == dataset) & (runs["row"] == row)]
+
+
+def reference_of(runs: pd.DataFrame, dataset: str, row: str) -> str:
+    """The dense reference ``row`` is measured against on ``dataset`` (``references``)."""
+    return with_references(row_means(runs, dataset, ["map50", "budget"])).xs(row, level="row")["reference"].iloc[0]
+
+
 def mean_std(values: pd.Series, digits: int) -> str:
     """mean ± sample std over seeds; a single seed has no spread to show, only its value
     (the table's ``seeds`` column gives n)."""
@@ -111,7 +122,7 @@ def distillation_against_seeds(runs: pd.DataFrame, dataset: str) -> pd.DataFrame
         student = spec.inputs.get("plain") if spec else None
         if student is None:
             continue
-        mine, plain = subset[subset["row"] == row]["map50"], subset[subset["row"] == student]["map50"]
+        mine, plain = row_runs(runs, dataset, row)["map50"], row_runs(runs, dataset, student)["map50"]
         if len(mine) < 2 or len(plain) < 2:
             continue
         verdict = compare(mine, plain)
@@ -281,7 +292,7 @@ def controls_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
         tested = ROW[control].control_of if control in ROW else None
         if tested is None or tested not in set(subset["row"]):
             continue
-        mine, theirs = subset[subset["row"] == tested]["map50"], subset[subset["row"] == control]["map50"]
+        mine, theirs = row_runs(runs, dataset, tested)["map50"], row_runs(runs, dataset, control)["map50"]
         verdict = compare(mine, theirs)
         out.append({"row": ROW[tested].training, "control": ROW[control].training,
                     "row mAP@0.5 (n)": f"{mean_std(mine, 3)} ({len(mine)})",
