@@ -1,6 +1,6 @@
 # make test   install if needed, run the tests
 # make book   install if needed, run the study (PROFILE=cpu, JOBS=2; seeds and seeded rows: the profile's plan,
-#             lib.study.plan), build the HTML book; ALL_ROWS=1: the rows beyond the paper on every dataset
+#             lib.study.plan), build the HTML book; ALL_ROWS=1: every row on the dark set too
 #             EXECUTOR=submitit: each run a submitit job (Slurm where srun is present), with the profile's resources
 # make check-slurm  install Debian's slurm-wlm and munge, start a one-node cluster here, submit the smoke
 #             study through it and compare its results with a local run's (not part of make test)

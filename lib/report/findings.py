@@ -65,7 +65,8 @@ def judged(finding: Finding, runs: pd.DataFrame, dataset: str) -> dict:
     paper = paper_numbers(PAPER_DATASET[dataset])
     line = {"finding": finding.claim, "paper": _paper_text(finding, paper)}
     if mine.empty or theirs.empty:
-        return {**line, "this build": "not run in this build", "verdict": UNTESTABLE}
+        return {**line, "this build": "not run in this build (make book ALL_ROWS=1 runs every row on every dataset)",
+                "verdict": UNTESTABLE}
     verdict = compare(mine["map50"], theirs["map50"])
     build = (f"{_named(finding.row)} {mean_std(mine['map50'], 3)} (n = {len(mine)}) vs {_named(other)} "
              f"{mean_std(theirs['map50'], 3)} (n = {len(theirs)}); {verdict.words()}")

@@ -75,10 +75,15 @@ def with_latencies(results: list[RunResult], threads: int = 1) -> list[RunResult
     (``lib.methods.load_model``: an int8 row's int8 model; ``lib.measure.deployed``:
     sparse kernels chosen per layer for a masked model), timed by ``lib.measure.latency``
     with ``threads`` threads at batch 1, at the run's input size and at 416; all in this
-    one process, one after another, so that the runs compare on equal terms."""
-    timed = []
-    for r in results:
-        model = load_model(r)
-        ms = {size: latency(deployed(model, size, threads), size, threads) for size in dict.fromkeys((r.img_size, 416))}
-        timed.append(r.with_latency(Latency(ms=ms[r.img_size], ms_416=ms[416])))
-    return timed
+    one process, one after another, so that the runs compare on equal terms.
+
+    A row's seeds share its architecture and, pruned, its sparsity, so a row is timed
+    once per dataset, on its lowest seed's model, and its other seeds carry that time
+    (timing each seed cost the cpu build about a minute at its end, for the same number)."""
+    timed: dict[tuple, Latency] = {}
+    for r in sorted(results, key=lambda r: r.seed):
+        if (r.row, r.dataset) not in timed:
+            model = load_model(r)
+            ms = {size: latency(deployed(model, size, threads), size, threads) for size in dict.fromkeys((r.img_size, 416))}
+            timed[r.row, r.dataset] = Latency(ms=ms[r.img_size], ms_416=ms[416])
+    return [r.with_latency(timed[r.row, r.dataset]) for r in results]

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 from ..hashing import stable_hash
 from ..profiles import get_profile
-from .plan import essential, plan_of
+from .plan import EVERY_ROW, Plan, plan_of
 from .rows import PAPER_DATASET, ROW, Row, rows_of
 from .task import Run
 
@@ -19,8 +19,8 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     built in); ``only``: keep the runs of these chapters (and what they need);
     ``seed_rows``: only these rows (and the rows they read) run ``seeds`` seeds, every
     other row one. An entry is a row id (on every dataset) or ``ROW@DATASET``. Seeds and
-    seed rows not given are the profile's plan's (``plan``), which also names the
-    datasets the rows beyond the paper run on; ``all_rows``: every dataset."""
+    seed rows not given are the profile's plan's (``plan``), which also names the rows
+    each dataset runs; ``all_rows``: every row on every dataset."""
     definition, plan = get_profile(profile), plan_of(profile)
     seeds = plan.seeds if seeds is None else seeds
     if not isinstance(seeds, int) or seeds < 1:
@@ -39,8 +39,7 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
         for seed in range(seeds):
             common = {"profile": profile, "dataset": dataset, "data_root": root, "seed": seed}
             rows = None if seed == 0 or not seed_rows else seeded[dataset]
-            extras = all_rows or plan.extras_on is None or dataset in plan.extras_on
-            training += dataset_runs(common, definition.fingerprint(), rows, extras)
+            training += dataset_runs(common, definition.fingerprint(), rows, EVERY_ROW if all_rows else plan)
     results = Run("06_results", {"profile": profile}, (architectures, *training), "Results", name="results")
     runs = [architectures, *training, results]
     if only:
@@ -71,9 +70,9 @@ def seeded_rows(entries: tuple[str, ...], datasets: dict) -> dict[str, set[str]]
 
 
 def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None = None,
-                 extras: bool = True) -> list[Run]:
-    """The runs of one dataset and seed, one per row (of ``rows`` if given; without
-    ``extras``, of the ``plan.essential`` rows only; with the rows they read), each
+                 plan: Plan = EVERY_ROW) -> list[Run]:
+    """The runs of one dataset and seed, one per row (of ``rows`` if given, and of the
+    rows ``plan`` runs on the dataset; with the rows they read), each
     depending on the runs of the rows it reads (the dense YOLOv3 for LTH's round 0 and
     the teacher; a plain student beside its distilled self). A run's key covers its
     row's definition and the profile's, which its parameters name but do not spell out."""
@@ -90,6 +89,6 @@ def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None =
 
     table = rows_of(common["dataset"])
     for row in table:
-        if (rows is None or row.id in rows) and (extras or essential(row)):
+        if (rows is None or row.id in rows) and plan.runs(row, common["dataset"]):
             run_of(row)
     return [runs[row.id] for row in table if row.id in runs]

@@ -1,9 +1,12 @@
 """What the report computes from the models themselves: each run's model opened through
 its method (``lib.methods.load_model``) and timed into its typed result."""
+from dataclasses import replace
+
 import torch
 
 from lib.methods import load_model
 from lib.models import build, save_weights
+from lib.report import inference
 from lib.report.inference import with_latencies
 from tests.report.test_results import result
 
@@ -18,3 +21,15 @@ def test_a_run_is_opened_through_its_method_and_timed_into_its_result(tmp_path):
     [timed] = with_latencies([run])
     assert run.latency is None and timed.latency.ms > 0 and timed.latency.ms_416 > timed.latency.ms  # 128 px, then 416
     assert timed.metrics == run.metrics and timed.row == run.row
+
+
+def test_a_row_is_timed_once_per_dataset_on_its_lowest_seed(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    save_weights(build("yolov3-tiny", 3, width=0.125), tmp_path / "best.pt")
+    runs = [result("yolov3-tiny", seed, 0.5, 1000, run_dir=str(tmp_path)) for seed in (2, 0, 1)]
+    runs.append(replace(runs[0], dataset="builtin-dark"))
+    opened = []
+    monkeypatch.setattr(inference, "load_model", lambda r: opened.append((r.seed, r.dataset)) or load_model(r))
+    timed = with_latencies(runs)
+    assert opened == [(0, "builtin"), (2, "builtin-dark")]  # seed 0 of the light set, then the dark set's run
+    assert [t.seed for t in timed] == [2, 0, 1, 2] and len({t.latency for t in timed[:3]}) == 1
