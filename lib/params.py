@@ -2,6 +2,7 @@
 that names the run's folder (open_lth's scheme): same parameters, same folder."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 
@@ -110,17 +111,72 @@ def _positive_int(name: str, value) -> None:
         raise ParamError(f"{name}: expected a positive integer, got {value!r}")
 
 
+# Every other numeric field's range: (low, high, kind), both ends included unless the
+# kind says "open" for that end; nan, inf and non-numbers are refused before any work.
+RANGES = {
+    "model.width": (0, 4, "open low"),
+    "data.builtin_min_object_size": (0, 1, "open low"),
+    "data.augment.mosaic": (0, 1, ""), "data.augment.flip": (0, 1, ""),
+    "data.augment.hue": (0, 1, ""), "data.augment.saturation": (0, 1, ""), "data.augment.value": (0, 1, ""),
+    "data.augment.min_box": (0, 1e4, ""), "data.augment.min_area_ratio": (0, 1, ""),
+    "data.augment.max_aspect": (1, 1e4, ""),
+    "train.lr0": (0, 1, "open low"), "train.lr_final": (0, 1, "open low"),
+    "train.momentum": (0, 1, "open high"), "train.weight_decay": (0, 1, "open high"),
+    "train.warmup_epochs": (0, 1e4, ""), "train.warmup_min_iters": (0, 10**9, "integer"),
+    "train.giou_gain": (0, 1e4, ""), "train.cls_gain": (0, 1e4, ""), "train.obj_gain": (0, 1e4, ""),
+    "train.iou_t": (0, 1, "open low open high"), "train.conf": (0, 1, "open high"),
+    "train.nms_iou": (0, 1, "open low"), "train.seed": (0, 2**32 - 1, "integer"),
+}
+
+
+def _in_range(name: str, value, low: float, high: float, kind: str) -> None:
+    integer = "integer" in kind
+    low_text, high_text = (f"{end:,}" if isinstance(end, int) else f"{end:g}" for end in (low, high))
+    shown = f"{'(' if 'open low' in kind else '['}{low_text}, {high_text}{')' if 'open high' in kind else ']'}"
+    expected = f"{'an integer' if integer else 'a finite number'} in {shown}"
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or not math.isfinite(value):
+        raise ParamError(f"{name}: expected {expected}, got {value!r}")
+    if value < low or value > high or (value == low and "open low" in kind) or (value == high and "open high" in kind):
+        raise ParamError(f"{name}: expected {expected}, got {value!r}")
+
+
+def _field(params: RunParams, dotted: str):
+    value = params
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _check_numbers(params: RunParams) -> None:
+    """Every numeric field in its range (``RANGES``; the counts positive integers)."""
+    for dotted, (low, high, kind) in RANGES.items():
+        value = _field(params, dotted)
+        if not (dotted == "train.lr0" and value is None):  # None: the model's default
+            _in_range(dotted, value, low, high, kind)
+    for name in ("epochs", "batch_size", "nominal_batch", "max_det"):
+        _positive_int(f"train.{name}", getattr(params.train, name))
+    for name in ("builtin_train", "builtin_val", "builtin_test"):
+        _positive_int(f"data.{name}", getattr(params.data, name))
+    scale = params.data.augment.scale
+    for end in scale:
+        _in_range("data.augment.scale", end, 0, 100, "open low")
+    if len(scale) != 2 or scale[0] > scale[1]:
+        raise ParamError(f"data.augment.scale: expected (low, high) with low <= high, got {scale!r}")
+    classes = params.data.builtin_classes
+    if len(set(classes)) != len(classes):
+        raise ParamError(f"data.builtin_classes: each class once, got {list(classes)}")
+
+
 def validate(params: RunParams) -> RunParams:
     """Raise ParamError on the first invalid field, before any data is read or model built."""
     d, m, t = params.data, params.model, params.train
+    _check_numbers(params)
     if m.name not in REGISTRY:
         raise ParamError(f"model.name: unknown model {m.name!r}; expected one of {sorted(REGISTRY)}")
     if m.activation is not None and m.activation not in ACTIVATIONS:
         raise ParamError(f"model.activation: expected None or one of {sorted(ACTIVATIONS)}, got {m.activation!r}")
     if not isinstance(m.zero_init_residual, bool):
         raise ParamError(f"model.zero_init_residual: expected True or False, got {m.zero_init_residual!r}")
-    if not isinstance(m.width, (int, float)) or not 0 < m.width <= 4:
-        raise ParamError(f"model.width: expected a multiplier in (0, 4], got {m.width!r}")
     if d.dataset not in DATASETS:
         raise ParamError(f"data.dataset: unknown dataset {d.dataset!r}; expected one of {DATASETS}")
     if d.dataset.startswith("builtin") and d.data_root:
@@ -140,10 +196,6 @@ def validate(params: RunParams) -> RunParams:
             raise ParamError(f"data.{name}: expected a positive multiple of 32, got {value!r}")
     if d.multiscale is not None and not (32 <= d.multiscale[0] <= d.multiscale[1]):
         raise ParamError(f"data.multiscale: expected (low, high) sizes with 32 <= low <= high, got {d.multiscale!r}")
-    for name in ("epochs", "batch_size", "nominal_batch", "max_det"):
-        _positive_int(f"train.{name}", getattr(t, name))
-    for name in ("builtin_train", "builtin_val", "builtin_test"):
-        _positive_int(f"data.{name}", getattr(d, name))
     try:  # the built-in dataset's difficulty settings; its messages start with the field's name
         BuiltinSpec(**d.builtin_spec())
     except ValueError as error:
@@ -155,10 +207,6 @@ def validate(params: RunParams) -> RunParams:
         raise ParamError(f"train.warmup: expected one of {WARMUPS}, got {t.warmup!r}")
     if t.optimizer not in OPTIMIZERS:
         raise ParamError(f"train.optimizer: expected one of {OPTIMIZERS}, got {t.optimizer!r}")
-    if t.lr0 is not None and not t.lr0 > 0:
-        raise ParamError(f"train.lr0: expected a positive learning rate, got {t.lr0!r}")
-    if not 0 < t.iou_t < 1 or not 0 <= t.conf < 1 or not 0 < t.nms_iou <= 1:
-        raise ParamError("train.iou_t, train.conf, train.nms_iou: expected values in (0, 1)")
     return params
 
 
@@ -167,7 +215,10 @@ def _replace_path(obj, path: list[str], value, dotted: str):
     if path[0] not in names:
         raise ParamError(f"{dotted}: not a parameter (expected one of {sorted(names)} at {path[0]!r})")
     if len(path) == 1:
-        return replace(obj, **{path[0]: value})
+        try:
+            return replace(obj, **{path[0]: value})
+        except (TypeError, ValueError) as error:  # a dataclass that checks its own fields (AugmentParams)
+            raise ParamError(f"{dotted}: {error}") from None
     child = getattr(obj, path[0])
     if not is_dataclass(child):
         raise ParamError(f"{dotted}: {path[0]!r} has no fields")

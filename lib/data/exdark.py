@@ -68,6 +68,17 @@ def parse_bbgt(path: Path, width: int, height: int) -> list:
     return objects
 
 
+def check_listed_once(lines: list[tuple[int, str]], listing: Path) -> None:
+    """Each image on one line of the list: an image listed twice could sit in two splits."""
+    seen: dict[str, int] = {}
+    for n, line in lines:
+        name = line.split()[0].lower()  # the list and the disk disagree on case
+        if name in seen:
+            raise DatasetError(f"{listing}: image {line.split()[0]!r} is listed twice (lines {seen[name]} and {n}); "
+                               "each image belongs to one split")
+        seen[name] = n
+
+
 def read_exdark(root: str | Path, split: str = "train", split_file: str | Path | None = None,
                 skip_invalid: bool = False) -> DetectionIndex:
     """Open and validate one split (train / val / test) of ExDark; 12 classes."""
@@ -81,6 +92,7 @@ def read_exdark(root: str | Path, split: str = "train", split_file: str | Path |
     lines = numbered_lines(listing, "ExDark")
     if lines[0][1].lower().startswith("name"):  # the header: Name | Class | Light | In/Out | Train/Val/Test
         lines = lines[1:]
+    check_listed_once(lines, listing)
 
     def parse(numbered: tuple[int, str]) -> Record | None:
         n, line = numbered

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .records import (DatasetError, DetectionIndex, Record, RecordProblem, check_box, collect, image_size,
-                      make_record, read_lines)
+                      make_record, numbered_lines, read_lines)
 
 VOC_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
                "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
@@ -44,15 +44,17 @@ def dataset_folder(root: str | Path, year: int | str | None) -> Path:
 
 
 def split_ids(base: Path, split: str, seed: int, fractions: tuple[float, float, float]) -> list[str]:
-    """Image ids of ``split``. The lists in ImageSets/Main are used as they are; a
-    missing val or test list is carved, seeded, from the training list (train.txt, else
-    trainval.txt), which then loses those images (``fractions`` of it for each), and
-    the carving is announced once. Without ImageSets the seeded train/val/test split
-    is made of all annotations."""
+    """Image ids of ``split``. The lists in ImageSets/Main are used as they are, each a
+    set of plain names, disjoint from the other splits' lists; a missing val or test
+    list is carved, seeded, from the training list (train.txt, else trainval.txt),
+    which then loses those images (``fractions`` of it for each), and the carving is
+    announced once. Without ImageSets the seeded train/val/test split is made of all
+    annotations. A carving that leaves the split asked for empty is an error."""
     if split not in SPLITS:
         raise DatasetError(f"split: expected one of {SPLITS}, got {split!r}")
     lists = base / "ImageSets" / "Main"
     if lists.is_dir():
+        check_disjoint(lists, base)
         missing = [name for name in ("val", "test") if not (lists / f"{name}.txt").is_file()]
         if (lists / f"{split}.txt").is_file() and not (split == "train" and missing):
             return list_ids(lists / f"{split}.txt", base)
@@ -61,18 +63,52 @@ def split_ids(base: Path, split: str, seed: int, fractions: tuple[float, float, 
             raise DatasetError(f"split file {lists / f'{split}.txt'} does not exist, and there is no train.txt "
                                "(or trainval.txt) to carve it from")
         ids = list_ids(source, base)
-        parts = carve(ids, seed, {name: fractions[("train", "val", "test").index(name)] for name in missing})
+        shares = {name: fractions[("train", "val", "test").index(name)] for name in missing}
+        parts = carve(ids, seed, shares)
         announce_carving(base, source, {name: len(parts[name]) for name in missing}, seed)
-        return parts[split]
+        return carved(ids, seed, shares, split, source)
     ids = sorted(p.stem for p in (base / "Annotations").glob("*.xml"))
     if not ids:
         raise DatasetError(f"{base / 'Annotations'}: no .xml annotation files")
-    parts = carve(ids, seed, {"val": fractions[1], "test": fractions[2]})
-    return {**parts, "trainval": sorted(parts["train"] + parts["val"])}[split]
+    shares = {"val": fractions[1], "test": fractions[2]}
+    if split == "trainval":
+        return sorted(carved(ids, seed, shares, "train", base / "Annotations") + carve(ids, seed, shares)["val"])
+    return carved(ids, seed, shares, split, base / "Annotations")
 
 
 def list_ids(path: Path, base: Path) -> list[str]:
-    return [line.split()[0] for line in read_lines(path, str(base))]
+    """The ids a split file lists: plain file names (a path could lead out of the
+    dataset), each once."""
+    ids, seen = [], {}
+    for n, line in numbered_lines(path, str(base)):
+        name = line.split()[0]
+        if not plain_name(name):
+            raise DatasetError(f"{path}: line {n}: {name!r} is not an image id (a plain name, no folder): "
+                               "the split lists name files inside the dataset only")
+        if name in seen:
+            raise DatasetError(f"{path}: id {name!r} is listed twice (lines {seen[name]} and {n}); a split is a set")
+        seen[name] = n
+        ids.append(name)
+    return ids
+
+
+def plain_name(name: str) -> bool:
+    """A bare file name: no folder, not "." or "..", so that it stays in its folder."""
+    return name not in ("", ".", "..") and "/" not in name and "\\" not in name and Path(name).name == name
+
+
+def check_disjoint(lists: Path, base: Path) -> None:
+    """No id in two of the train, val and test lists (trainval is train and val by
+    definition): an image in two splits would be scored on what it trained on."""
+    present = {name: set(list_ids(lists / f"{name}.txt", base)) for name in ("train", "val", "test")
+               if (lists / f"{name}.txt").is_file()}
+    names = list(present)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            shared = sorted(present[a] & present[b])
+            if shared:
+                raise DatasetError(f"{lists}: {len(shared)} id(s) in both {a}.txt and {b}.txt, e.g. {shared[:5]}; "
+                                   "the splits must not share images")
 
 
 def carve(ids: list[str], seed: int, fractions: dict[str, float]) -> dict[str, list[str]]:
@@ -85,6 +121,20 @@ def carve(ids: list[str], seed: int, fractions: dict[str, float]) -> dict[str, l
         parts[name], start = sorted(shuffled[start:start + n]), start + n
     parts["train"] = sorted(shuffled[start:]) if fractions else list(ids)
     return parts
+
+
+def carved(ids: list[str], seed: int, fractions: dict[str, float], split: str, source: Path) -> list[str]:
+    """``split``'s part of the carving (``carve``); a part left empty is an error saying
+    how many images the carving needs (an empty split would be scored as mAP 0)."""
+    part = carve(ids, seed, fractions)[split]
+    if not part:
+        need = next((n for n in range(1, 10_000) if all(round(f * n) >= 1 for f in fractions.values())
+                     and n - sum(round(f * n) for f in fractions.values()) >= 1), None)
+        shares = ", ".join(f"{name} {fraction:.0%}" for name, fraction in fractions.items())
+        needs = f"that needs {need} images at least" if need else "no number of images gives every split one"
+        raise DatasetError(f"{source}: carving {shares} of {len(ids)} image(s) leaves {split} empty; "
+                           f"{needs} (or give the split lists in ImageSets/Main)")
+    return part
 
 
 _ANNOUNCED: set[tuple] = set()
@@ -103,7 +153,7 @@ def collect_classes(base: Path) -> tuple[str, ...]:
     """classes.txt if present, else the sorted object names found in all annotations."""
     listed = base / "classes.txt"
     if listed.is_file():
-        return tuple(read_lines(listed, str(base)))
+        return unique_classes(read_lines(listed, str(base)), listed)
     names = set()
     for xml in (base / "Annotations").glob("*.xml"):
         try:
@@ -116,8 +166,24 @@ def collect_classes(base: Path) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def find_image(base: Path, stem: str, filename: str | None) -> Path | None:
+def unique_classes(names, source) -> tuple[str, ...]:
+    """``names`` as the class list, each once (two labels of one name could not be told apart)."""
+    names = tuple(names)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DatasetError(f"{source}: class name(s) {twice} listed more than once; each class is named once")
+    return names
+
+
+def find_image(base: Path, stem: str, filename: str | None, xml: Path) -> Path | None:
+    """The image of annotation ``stem``: found by that id (``stem`` + an image suffix).
+    ``filename`` (the XML's <filename>) may give the suffix, but must name this id's
+    image: one naming another pairs one image's boxes with another's pixels, or leads
+    out of the dataset."""
     folder = base / "JPEGImages"
+    if filename and not (plain_name(filename) and Path(filename).stem == stem):
+        raise RecordProblem(xml, "filename", f"<filename> {filename!r} names another image than the annotation's "
+                                             f"own id {stem!r} ({stem}.jpg or another image suffix)")
     candidates = ([folder / filename] if filename else []) + [folder / (stem + s) for s in IMAGE_SUFFIXES]
     return next((p for p in candidates if p.is_file()), None)
 
@@ -151,7 +217,7 @@ def parse_annotation(base: Path, stem: str, class_index: dict[str, int]) -> Reco
     except ET.ParseError as err:
         raise RecordProblem(xml, "xml", f"malformed XML ({err})") from None
     filename = (root.findtext("filename") or "").strip() or None
-    image = find_image(base, stem, filename)
+    image = find_image(base, stem, filename, xml)
     if image is None:
         raise RecordProblem(xml, "filename", f"no image {filename or stem + '.jpg'} in {base / 'JPEGImages'}")
     # the image's own header, not <size>: real-world files misplace, omit or misstate it
@@ -182,7 +248,7 @@ def read_voc(root: str | Path, split: str = "train", year: int | str | None = No
     """
     base = dataset_folder(root, year)
     ids = split_ids(base, split, split_seed, split_fractions)
-    class_names = tuple(classes) if classes is not None else collect_classes(base)
+    class_names = unique_classes(classes, "classes") if classes is not None else collect_classes(base)
     class_index = {c: i for i, c in enumerate(class_names)}
     records = collect(ids, lambda stem: parse_annotation(base, stem, class_index), skip_invalid, f"{base} [{split}]")
     return DetectionIndex(name, split, class_names, tuple(records))

@@ -85,9 +85,48 @@ def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Dete
     return from_state(blob["arch"], blob["state_dict"], file)
 
 
+def expected_shapes(arch: dict, source: object) -> dict[str, torch.Size]:
+    """The state dict's shapes that ``arch`` builds, found on the meta device: nothing
+    is allocated, however large the architecture a damaged or edited file names."""
+    if not isinstance(arch, dict):
+        raise ModelFileError(f"{source}: its architecture is {type(arch).__name__}, not the dict build() takes")
+    try:
+        with torch.device("meta"):
+            return {key: value.shape for key, value in build(**arch).state_dict().items()}
+    except (RuntimeError, TypeError, ValueError, KeyError, AttributeError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+        raise ModelFileError(f"{source}: the architecture it names ({arch.get('name')!r}, width {arch.get('width')}) "
+                             f"cannot be built ({first}); the file is damaged or was edited by hand") from None
+
+
+def check_fits(arch: dict, state_dict: dict, source: object) -> None:
+    """Every stored tensor has the shape ``arch`` expects, and none is missing (a pruned
+    model's ``weight_orig`` and ``weight_mask`` stand for its ``weight``), before any
+    module is allocated."""
+    expected = expected_shapes(arch, source)
+    if not isinstance(state_dict, dict):
+        raise ModelFileError(f"{source}: its weights are {type(state_dict).__name__}, not a state dict")
+    covered = set()
+    for key, value in state_dict.items():
+        base = key.removesuffix("_orig").removesuffix("_mask") if key.endswith(("weight_orig", "weight_mask")) else key
+        if not isinstance(value, torch.Tensor) or base not in expected or value.shape != expected[base]:
+            got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            want = tuple(expected[base]) if base in expected else "no such tensor"
+            raise ModelFileError(f"{source}: its weights do not fit the architecture it names ({arch.get('name')!r}, "
+                                 f"width {arch.get('width')}): {key} is {got}, expected {want}; the file is damaged "
+                                 "or was edited by hand")
+        covered.add(base)
+    missing = sorted(set(expected) - covered)
+    if missing:
+        raise ModelFileError(f"{source}: {len(missing)} tensor(s) missing, e.g. {missing[:3]}; the file is damaged "
+                             "or was edited by hand")
+
+
 def from_state(arch: dict, state_dict: dict, source: object = "state") -> Detector:
     """Build ``arch`` and load ``state_dict`` into it, attaching its masks first if it has
-    any; weights that do not fit the architecture are an error naming ``source``."""
+    any; weights that do not fit the architecture are an error naming ``source``, found
+    before the model is allocated (``check_fits``)."""
+    check_fits(arch, state_dict, source)
     try:
         model = build(**arch)
         for key, mask in state_dict.items():

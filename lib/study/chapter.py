@@ -6,6 +6,7 @@ method needs nothing here: its module, its template and its rows."""
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import fields
 from pathlib import Path
 from typing import Callable
@@ -37,10 +38,14 @@ def check_parameters(namespace: dict) -> None:
     if injected < 1:
         return  # nothing injected: the template's own defaults
     declared, given = literal_assignments(history[injected - 1]), literal_assignments(history[injected])
+    given_nodes = assignment_nodes(history[injected])
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise ParamError(f"unknown parameter {', '.join(map(repr, unknown))}; this chapter takes {sorted(declared)}")
     for name, value in given.items():
+        if value is NOT_LITERAL or (isinstance(value, float) and not math.isfinite(value)):
+            raise ParamError(f"{name}: expected a literal value (a finite number, a string, True/False, None, a "
+                             f"list or dict of them), got {ast.get_source_segment(history[injected], given_nodes[name])}")
         default = declared[name]
         if default is None or value is None:
             continue
@@ -49,15 +54,23 @@ def check_parameters(namespace: dict) -> None:
             raise ParamError(f"{name}: expected {type(default).__name__} like its default {default!r}, got {value!r}")
 
 
+NOT_LITERAL = object()  # an assignment whose value is an expression (papermill writes float('inf') for inf)
+
+
+def assignment_nodes(source: str) -> dict[str, ast.expr]:
+    """name -> value expression of each ``name = ...`` line of a cell."""
+    return {node.targets[0].id: node.value for node in ast.parse(source).body
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
+
+
 def literal_assignments(source: str) -> dict:
-    """name -> value of each ``name = <literal>`` line of a cell."""
+    """name -> value of each ``name = ...`` line of a cell: the literal, or ``NOT_LITERAL``."""
     out = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                continue
+    for name, node in assignment_nodes(source).items():
+        try:
+            out[name] = ast.literal_eval(node)
+        except ValueError:
+            out[name] = NOT_LITERAL
     return out
 
 

@@ -4,6 +4,7 @@ the runs of the rows it reads; then the results chapter, which reads them all.""
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 from ..hashing import stable_hash
 from ..profiles import get_profile
@@ -29,6 +30,7 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     unknown = set(datasets) - set(PAPER_DATASET)
     if unknown:
         raise ValueError(f"dataset: unknown {sorted(unknown)}; expected some of {sorted(PAPER_DATASET)}")
+    check_roots(datasets)
     if seed_rows is None:  # the plan's, on the datasets this study runs
         seed_rows = tuple(e for e in plan.seed_rows if e.partition("@")[2] in ("", *datasets))
     architectures = Run("00_architectures", {"img_size": 416}, (), "The detectors at the paper's scale",
@@ -48,6 +50,19 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
             raise ValueError(f"only: unknown chapters {sorted(set(only) - chapters)}; expected some of {sorted(chapters)}")
         runs = [r for r in runs if r.chapter in only]
     return runs
+
+
+def check_roots(datasets: dict[str, str | None]) -> None:
+    """Each dataset's root as its name asks, checked once before any kernel starts (each
+    run's notebook validates the data itself, but would fail one after another)."""
+    for name, root in datasets.items():
+        if name.startswith("builtin"):
+            if root:
+                raise ValueError(f"dataset {name}: generated, it takes no data root (got {root})")
+        elif not root:
+            raise ValueError(f"dataset {name}: needs its data root: --dataset {name}=PATH")
+        elif not Path(root).expanduser().is_dir():
+            raise ValueError(f"dataset {name}: data root {root} is not a folder")
 
 
 def page_name(row: str, dataset: str, seed: int) -> str:

@@ -125,10 +125,10 @@ def test_a_data_root_one_level_too_high_gets_a_hint_that_works(tmp_path, monkeyp
     from lib.train.run import open_data
 
     base = tmp_path / "VOCdevkit" / "VOC2007"
-    for name in ("a", "b", "c"):
+    for name in "abcdefghi":
         write_voc_item(base, name, [voc_object("cat", (1, 1, 5, 5))])
-    for split in ("train", "val", "test"):
-        write_split(base, split, ["a", "b", "c"])
+    for split, names in (("train", "abc"), ("val", "def"), ("test", "ghi")):
+        write_split(base, split, list(names))
     with pytest.raises(DatasetError, match=r"set data.year to one of \['2007'\] \(lib.train: --set data.year=2007; "
                                            r"a chapter: -y 'overrides: \{data.year: 2007\}'\)"):
         open_split("vocformat", "train", data_root=tmp_path)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lib.distill import KDParams, run_kd
-from lib.models import ModelFileError, build, load_weights, save_weights
+from lib.models import ModelFileError, build, io, load_weights, save_weights
 from lib.paths import LAST, METRICS
 from lib.profiles import profile_params
 from lib.prune import load_sparse, magnitude_prune, save_sparse
@@ -42,8 +42,29 @@ def test_a_missing_foreign_or_mismatched_file_is_named(tmp_path, model_file):
     blob = torch.load(model_file, weights_only=True)
     blob["arch"]["name"] = "yolov3"  # tiny's weights under YOLOv3's name
     torch.save(blob, tmp_path / "edited.pt")
-    with pytest.raises(ModelFileError, match="edited.pt: its weights do not fit the architecture it names .'yolov3'"):
+    with pytest.raises(ModelFileError, match="edited.pt: .*the architecture it names .'yolov3'"):
         load_weights(tmp_path / "edited.pt")
+
+
+@pytest.mark.parametrize("edit,message", [
+    ({"width": 64.0}, r"layers.0.conv.weight is \(8, 3, 3, 3\), expected \(1024, 3, 3, 3\)"),  # 22 GB once
+    ({"num_classes": 80}, r"is \(24, 64, 1, 1\), expected \(255, 64, 1, 1\)"),
+    ({"depth": 3}, r"the architecture it names \('yolov3-tiny', width 0.125\) cannot be built"),
+])
+def test_an_edited_architecture_is_refused_before_any_module_is_allocated(tmp_path, model_file, monkeypatch, edit,
+                                                                          message):
+    blob = torch.load(model_file, weights_only=True)
+    blob["arch"].update(edit)
+    torch.save(blob, tmp_path / "edited.pt")
+    devices = []
+
+    def spy(*args, **kwargs):
+        devices.append(torch.get_default_device().type)
+        return build(*args, **kwargs)
+    monkeypatch.setattr(io, "build", spy)
+    with pytest.raises(ModelFileError, match=f"edited.pt: .*{message}"):
+        load_weights(tmp_path / "edited.pt")
+    assert set(devices) <= {"meta"}  # built only where nothing is allocated
 
 
 def test_sparse_files_are_checked_the_same_way(tmp_path, model_file):

@@ -114,3 +114,10 @@ def test_parameters_injected_by_papermill_are_checked_against_the_template():
         chapter.check_parameters({"In": [*history[:2], "# Parameters\nrows = 'x'\n"]})
     with pytest.raises(ParamError, match="row: expected str like its default 'yolov3', got 3"):
         chapter.check_parameters({"In": [*history[:2], "# Parameters\nrow = 3\n"]})
+    # papermill writes inf as float('inf'), not a literal: a typo'd name must still be caught, and inf refused
+    with pytest.raises(ParamError, match=r"unknown parameter 'rat'"):
+        chapter.check_parameters({"In": [*history[:2], "# Parameters\nrat = float('inf')\n"]})
+    with pytest.raises(ParamError, match=r"rate: expected a literal value .*, got float\('inf'\)"):
+        chapter.check_parameters({"In": [*history[:2], "# Parameters\nrate = float('inf')\n"]})
+    with pytest.raises(ParamError, match=r"rate: expected a literal value"):
+        chapter.check_parameters({"In": [*history[:2], "# Parameters\nrate = 1e999\n"]})

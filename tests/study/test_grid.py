@@ -66,7 +66,7 @@ def test_lth_starts_from_the_dense_run_and_students_read_teacher_and_plain_stude
     assert set(runs["nano-kd-36-61"].parameters) == {"profile", "dataset", "data_root", "seed", "row"}
 
 
-def test_seeds_datasets_and_only_select_runs():
+def test_seeds_datasets_and_only_select_runs(tmp_path):
     two = study_runs("smoke", {"builtin": None}, seeds=2)
     assert sorted({r.parameters.get("seed") for r in two[1:-1]}) == [0, 1] and len(two) == 2 + 2 * len(rows_of("builtin"))
     some = study_runs("smoke", seeds=3, seed_rows=("nano-kd-79@builtin", "yolov3-tiny"))
@@ -79,9 +79,9 @@ def test_seeds_datasets_and_only_select_runs():
         study_runs("smoke", seeds=3, seed_rows=("nano-kd-80",))
     with pytest.raises(ValueError, match="names dataset 'voc', not one of"):
         study_runs("smoke", seeds=3, seed_rows=("yolov3@voc",))
-    exdark = study_runs("paper", {"exdark": "/data/ExDark"})
+    exdark = study_runs("paper", {"exdark": str(tmp_path)})
     assert any(labels(r) == "YOLO Nano (leaky), KD fts 61, 91" for r in exdark)
-    assert all(r.parameters["data_root"] == "/data/ExDark" for r in exdark[1:-1])
+    assert all(r.parameters["data_root"] == str(tmp_path) for r in exdark[1:-1])
     assert {r.chapter for r in study_runs("smoke", only=("02_lth",))} == {"02_lth"}
     with pytest.raises(ValueError, match="only: unknown chapters"):
         study_runs("smoke", only=("07_nothing",))
@@ -113,3 +113,13 @@ def test_an_edited_profile_changes_the_key_of_every_run_it_trains(monkeypatch):
         after = {r.title: r.key for r in study_runs("cpu")}
         changed = {title for title in before if before[title] != after[title]}
         assert changed == set(before) - {"The detectors at the paper's scale"}
+
+
+def test_dataset_roots_are_checked_before_any_run_is_planned(tmp_path):
+    with pytest.raises(ValueError, match="dataset voc: data root /nonexistent is not a folder"):
+        study_runs("cpu", {"voc": "/nonexistent"})
+    with pytest.raises(ValueError, match=r"dataset exdark: needs its data root: --dataset exdark=PATH"):
+        study_runs("cpu", {"exdark": None})
+    with pytest.raises(ValueError, match="dataset builtin: generated, it takes no data root"):
+        study_runs("cpu", {"builtin": str(tmp_path)})
+    assert study_runs("cpu", {"voc": str(tmp_path)})

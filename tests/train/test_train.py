@@ -106,6 +106,23 @@ def test_two_process_gloo_ddp_writes_the_same_checkpoint_format(cache, tmp_path)
     ({"model.zero_init_residual": "yes"}, "model.zero_init_residual: expected True or False"),
     ({"data.data_root": "/data/VOCdevkit"}, "data.data_root: the built-in dataset 'builtin' is generated and takes no"),
     ({"data.dataset": "voc", "data.data_root": "/", "data.year": 2007}, "data.year: applies to vocformat only"),
+    # every numeric field in its range, nan and inf refused (not a TypeError, not iteration 1)
+    ({"train.lr0": float("nan")}, r"train.lr0: expected a finite number in \(0, 1\], got nan"),
+    ({"train.lr0": float("inf")}, r"train.lr0: expected a finite number in \(0, 1\], got inf"),
+    ({"train.lr0": "nan"}, r"train.lr0: expected a finite number in \(0, 1\], got 'nan'"),
+    ({"train.lr0": -0.01}, "train.lr0: expected"),
+    ({"train.momentum": -0.5}, r"train.momentum: expected a finite number in \[0, 1\)"),
+    ({"train.weight_decay": float("nan")}, "train.weight_decay"),
+    ({"train.cls_gain": -1.0}, "train.cls_gain"),
+    ({"train.seed": -1}, r"train.seed: expected an integer in \[0, 4,294,967,295\], got -1"),
+    ({"train.seed": 2 ** 40}, "train.seed"),
+    ({"train.seed": 1.5}, "train.seed"),
+    ({"train.conf": float("nan")}, "train.conf"),
+    ({"train.warmup_min_iters": -3}, "train.warmup_min_iters"),
+    ({"model.width": float("inf")}, "model.width"),
+    ({"data.augment.hue": 2.0}, "data.augment.hue"),
+    ({"data.augment.scale": (1.5, float("nan"))}, "data.augment.scale"),
+    ({"data.builtin_classes": ("circle", "star", "circle")}, "data.builtin_classes: each class once"),
 ])
 def test_bad_parameters_fail_before_training(overrides, field):
     with pytest.raises(ParamError, match=field):
