@@ -113,7 +113,7 @@ def headline(runs: pd.DataFrame, dataset: str) -> str:
 def gap_words(runs: pd.DataFrame, dataset: str, row: str, reference: str) -> str:
     """A row's gap to its reference in words, with the book's verdict on it."""
     verdict = compare(row_runs(runs, dataset, row)["map50"], row_runs(runs, dataset, reference)["map50"])
-    return f"its gap to that reference, {verdict.difference:+.3f} mAP@0.5, is {verdict.words()}"
+    return f"its gap to that reference is {verdict.difference:+.3f} mAP@0.5 ({verdict.words()})"
 
 
 def reference_limits(runs: pd.DataFrame, dataset: str) -> str:

@@ -66,7 +66,7 @@ def test_the_scale_is_described_from_the_profile_built():
 
 
 def test_the_headline_weighs_its_gap_and_the_limits_say_whether_the_references_still_rose():
-    assert "(its gap to that reference, -0.030 mAP@0.5, is n = 1: no claim)" in headline(runs_frame(LIGHT), "builtin")
+    assert "(its gap to that reference is -0.030 mAP@0.5 (n = 1: no claim))" in headline(runs_frame(LIGHT), "builtin")
     rising = [replace(LIGHT[0], history=curve(0.1, 0.2, 0.3, 0.4)), *LIGHT[1:]]
     assert "On builtin, the dense YOLOv3 (Default) was still improving when it stopped (its one run had its best" in \
         reference_limits(runs_frame(rising), "builtin")
