@@ -134,9 +134,9 @@ def _in_range(name: str, value, low: float, high: float, kind: str) -> None:
     low_text, high_text = (f"{end:,}" if isinstance(end, int) else f"{end:g}" for end in (low, high))
     shown = f"{'(' if 'open low' in kind else '['}{low_text}, {high_text}{')' if 'open high' in kind else ']'}"
     expected = f"{'an integer' if integer else 'a finite number'} in {shown}"
-    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)) or not math.isfinite(value):
-        raise ParamError(f"{name}: expected {expected}, got {value!r}")
-    if value < low or value > high or (value == low and "open low" in kind) or (value == high and "open high" in kind):
+    numeric = not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
+    if not (numeric and math.isfinite(value) and low <= value <= high and not (value == low and "open low" in kind)
+            and not (value == high and "open high" in kind)):
         raise ParamError(f"{name}: expected {expected}, got {value!r}")
 
 

@@ -54,26 +54,29 @@ def split_ids(base: Path, split: str, seed: int, fractions: tuple[float, float, 
         raise DatasetError(f"split: expected one of {SPLITS}, got {split!r}")
     lists = base / "ImageSets" / "Main"
     if lists.is_dir():
-        check_disjoint(lists, base)
-        missing = [name for name in ("val", "test") if not (lists / f"{name}.txt").is_file()]
-        if (lists / f"{split}.txt").is_file() and not (split == "train" and missing):
-            return list_ids(lists / f"{split}.txt", base)
+        listed = disjoint_lists(lists, base)
+        missing = [name for name in ("val", "test") if name not in listed]
+        if split in listed and not (split == "train" and missing):
+            return listed[split]
+        if split == "trainval" and (lists / "trainval.txt").is_file():
+            return list_ids(lists / "trainval.txt", base)
         source = next((lists / f for f in ("train.txt", "trainval.txt") if (lists / f).is_file()), None)
         if source is None or split not in ("train", "val", "test"):
             raise DatasetError(f"split file {lists / f'{split}.txt'} does not exist, and there is no train.txt "
                                "(or trainval.txt) to carve it from")
-        ids = list_ids(source, base)
+        ids = listed.get("train") or list_ids(source, base)
         shares = {name: fractions[("train", "val", "test").index(name)] for name in missing}
         parts = carve(ids, seed, shares)
         announce_carving(base, source, {name: len(parts[name]) for name in missing}, seed)
-        return carved(ids, seed, shares, split, source)
+        return nonempty(parts, split, shares, len(ids), source)
     ids = sorted(p.stem for p in (base / "Annotations").glob("*.xml"))
     if not ids:
         raise DatasetError(f"{base / 'Annotations'}: no .xml annotation files")
     shares = {"val": fractions[1], "test": fractions[2]}
+    parts = carve(ids, seed, shares)
     if split == "trainval":
-        return sorted(carved(ids, seed, shares, "train", base / "Annotations") + carve(ids, seed, shares)["val"])
-    return carved(ids, seed, shares, split, base / "Annotations")
+        return sorted(nonempty(parts, "train", shares, len(ids), base / "Annotations") + parts["val"])
+    return nonempty(parts, split, shares, len(ids), base / "Annotations")
 
 
 def list_ids(path: Path, base: Path) -> list[str]:
@@ -97,18 +100,20 @@ def plain_name(name: str) -> bool:
     return name not in ("", ".", "..") and "/" not in name and "\\" not in name and Path(name).name == name
 
 
-def check_disjoint(lists: Path, base: Path) -> None:
-    """No id in two of the train, val and test lists (trainval is train and val by
-    definition): an image in two splits would be scored on what it trained on."""
-    present = {name: set(list_ids(lists / f"{name}.txt", base)) for name in ("train", "val", "test")
+def disjoint_lists(lists: Path, base: Path) -> dict[str, list[str]]:
+    """The ids of each train, val and test list present, no id in two of them
+    (trainval is train and val by definition): an image in two splits would be scored
+    on what it trained on."""
+    present = {name: list_ids(lists / f"{name}.txt", base) for name in ("train", "val", "test")
                if (lists / f"{name}.txt").is_file()}
     names = list(present)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
-            shared = sorted(present[a] & present[b])
+            shared = sorted(set(present[a]) & set(present[b]))
             if shared:
                 raise DatasetError(f"{lists}: {len(shared)} id(s) in both {a}.txt and {b}.txt, e.g. {shared[:5]}; "
                                    "the splits must not share images")
+    return present
 
 
 def carve(ids: list[str], seed: int, fractions: dict[str, float]) -> dict[str, list[str]]:
@@ -123,18 +128,18 @@ def carve(ids: list[str], seed: int, fractions: dict[str, float]) -> dict[str, l
     return parts
 
 
-def carved(ids: list[str], seed: int, fractions: dict[str, float], split: str, source: Path) -> list[str]:
-    """``split``'s part of the carving (``carve``); a part left empty is an error saying
-    how many images the carving needs (an empty split would be scored as mAP 0)."""
-    part = carve(ids, seed, fractions)[split]
-    if not part:
+def nonempty(parts: dict[str, list[str]], split: str, fractions: dict[str, float], total: int,
+             source: Path) -> list[str]:
+    """``split``'s part of a carving (``carve``) of ``total`` ids; a part left empty is an
+    error saying how many images the carving needs (an empty split would be scored as mAP 0)."""
+    if not parts[split]:
         need = next((n for n in range(1, 10_000) if all(round(f * n) >= 1 for f in fractions.values())
                      and n - sum(round(f * n) for f in fractions.values()) >= 1), None)
         shares = ", ".join(f"{name} {fraction:.0%}" for name, fraction in fractions.items())
         needs = f"that needs {need} images at least" if need else "no number of images gives every split one"
-        raise DatasetError(f"{source}: carving {shares} of {len(ids)} image(s) leaves {split} empty; "
+        raise DatasetError(f"{source}: carving {shares} of {total} image(s) leaves {split} empty; "
                            f"{needs} (or give the split lists in ImageSets/Main)")
-    return part
+    return parts[split]
 
 
 _ANNOUNCED: set[tuple] = set()

@@ -37,8 +37,8 @@ def check_parameters(namespace: dict) -> None:
     injected = next((i for i, source in enumerate(history) if source.startswith("# Parameters")), 0)
     if injected < 1:
         return  # nothing injected: the template's own defaults
-    declared, given = literal_assignments(history[injected - 1]), literal_assignments(history[injected])
     given_nodes = assignment_nodes(history[injected])
+    declared, given = literal_values(assignment_nodes(history[injected - 1])), literal_values(given_nodes)
     unknown = sorted(set(given) - set(declared))
     if unknown:
         raise ParamError(f"unknown parameter {', '.join(map(repr, unknown))}; this chapter takes {sorted(declared)}")
@@ -63,10 +63,10 @@ def assignment_nodes(source: str) -> dict[str, ast.expr]:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
 
 
-def literal_assignments(source: str) -> dict:
-    """name -> value of each ``name = ...`` line of a cell: the literal, or ``NOT_LITERAL``."""
+def literal_values(nodes: dict[str, ast.expr]) -> dict:
+    """name -> the literal each assignment gives, or ``NOT_LITERAL``."""
     out = {}
-    for name, node in assignment_nodes(source).items():
+    for name, node in nodes.items():
         try:
             out[name] = ast.literal_eval(node)
         except ValueError:
