@@ -6,7 +6,10 @@
 #             study through it and compare its results with a local run's (not part of make test)
 # make check-book  open every page of the built book in a headless browser (BOOK=., PROFILE=cpu): images
 #             loaded, nothing wider than the text column, no nan or ± 0.000, the landing page naming the
-#             profile, run pages in the rows' order; screenshots in BOOK/_build/screenshots (not in make test)
+#             profile, run pages in the rows' order, no request leaving the folder; screenshots in
+#             BOOK/_build/screenshots (not in make test)
+# make publish  REMOTE=origin BRANCH=gh-pages: push the built book (BOOK=.) to that branch with ghp-import;
+#             a smoke-profile book only with ALLOW_SMOKE=1
 PYTHON  ?= python3
 VENV    := .venv
 PY      := $(VENV)/bin/python
@@ -23,12 +26,16 @@ SEED_ROWS ?=
 ALL_ROWS ?=
 # local: notebooks on this machine, JOBS at once; submitit: a job per run
 EXECUTOR ?= local
-# make check-book: the folder holding the built book's _build/html
+# make check-book, make publish: the folder holding the built book's _build/html
 BOOK    ?= .
+# make publish: where the pages go (a remote's name, or any URL or path git pushes to)
+REMOTE  ?= origin
+BRANCH  ?= gh-pages
+ALLOW_SMOKE ?=
 # root installs Debian's chromium itself; anyone else through sudo
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test book check-slurm check-book clean
+.PHONY: install test book check-slurm check-book publish clean
 
 install: $(STAMP)
 
@@ -62,6 +69,9 @@ check-book: $(BROWSER_STAMP)
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	$(PY) -m lib.book_check --book $(BOOK) --profile $(PROFILE) --chromium "$$(command -v chromium)"
+
+publish: $(STAMP)
+	$(PY) -m lib.publish --book $(BOOK) --remote $(REMOTE) --branch $(BRANCH) $(if $(ALLOW_SMOKE),--allow-smoke)
 
 clean:
 	rm -rf book/_build

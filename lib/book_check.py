@@ -3,7 +3,9 @@
 Each page is loaded headless at 1400 px (Debian's chromium, driven by Playwright) and
 checked for what only a browser shows: images that did not load, content wider than the
 article column, "nan" or "± 0.000" in the visible text, the landing page naming the
-profile, and the sidebar listing each chapter's run pages in the study's row order.
+profile, the sidebar listing each chapter's run pages in the study's row order, and any
+request that leaves the built folder (a CDN script, a web font, a file elsewhere on disk):
+the browser is offline, as a reader's copy may be, and each such request is a failure.
 A full-page screenshot of each page goes to ``_build/screenshots/``. Every failure is
 collected and printed on one line (page: what) before the exit status (1 if any).
 
@@ -170,12 +172,23 @@ def screenshot_name(page: str) -> str:
     return page.removesuffix(".html").replace("/", "_") + ".png"
 
 
-def check_page(page, html: Path, name: str, shots: Path, profile: str) -> list[str]:
-    """Load one page, save its screenshot, and return its failures."""
+def leaves_folder(url: str, html: Path) -> bool:
+    """Whether a request goes outside the built book: any scheme but file:, or a file elsewhere."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):  # made by the page itself
+        return False
+    return parts.scheme != "file" or not Path(unquote(parts.path)).resolve().is_relative_to(html.resolve())
+
+
+def check_page(page, html: Path, name: str, shots: Path, profile: str, left: list[str]) -> list[str]:
+    """Load one page, save its screenshot, and return its failures (``left``: the requests
+    the page made outside the folder, which the browser refused)."""
+    left.clear()
     page.goto((html / name).resolve().as_uri())
     result = page.evaluate(PROBE)
     page.screenshot(path=str(shots / screenshot_name(name)), full_page=True)
     failures = probe_failures(result) + text_failures(result["text"])
+    failures += [f"request leaves the book's folder: {url}" for url in dict.fromkeys(left)]
     if name == LANDING:
         nav = [relative_path(url, html) for url in result["nav"] if url.startswith("file:")]
         failures += profile_failures(result["text"], profile)
@@ -199,10 +212,19 @@ def check_book(book: Path, profile: str, chromium: str) -> int:
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=chromium, headless=True)
         page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-        # Offline, like a reader's copy: only the book's own files (no CDN MathJax), and no waiting on a network.
-        page.route(re.compile(r"^(?!file:)"), lambda route: route.abort())
+        # Offline, like a reader's copy: only the book's own files are served; anything else is
+        # refused (no waiting on a network) and named as the page's failure.
+        left: list[str] = []
+
+        def only_the_folder(route):
+            if leaves_folder(route.request.url, html):
+                left.append(route.request.url)
+                return route.abort()
+            return route.continue_()
+
+        page.route("**/*", only_the_folder)
         for name in names:
-            found = check_page(page, html, name, shots, profile)
+            found = check_page(page, html, name, shots, profile, left)
             print(f"checked {name}: {len(found)} failure(s)")
             failures += [f"{name}: {failure}" for failure in found]
         browser.close()

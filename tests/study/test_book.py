@@ -1,4 +1,5 @@
 import html
+import json
 import os
 import posixpath
 import re
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lib.paper import paper_table
 from lib.book_check import nav_order_failures, profile_failures, text_failures
@@ -35,7 +37,7 @@ def smoke_book(tmp_path_factory) -> Path:
     book = root / "book"
     book.mkdir()
     shutil.copy(ROOT / "_config.yml", root)
-    for page in [ROOT / "book" / "_toc.yml", *(ROOT / "book").glob("*.md")]:
+    for page in [ROOT / "book" / "_toc.yml", *(ROOT / "book").glob("*.md"), *(ROOT / "book").glob("*.bib")]:
         shutil.copy(page, book)
     shutil.copytree(ROOT / "book" / "_static", book / "_static")
     study = smoke_study(root, "--jobs", "2")
@@ -146,3 +148,66 @@ def test_the_book_names_its_profile_lists_runs_in_row_order_and_shows_each_runs_
     assert "target_sparsity = 0.9" in page_text(html_root / "book" / "runs" / "02_lth" / "yolov3-lth-global-builtin-s0.html")
     assert "Try it" in lth and "-p row yolov3-lth-global" in html.unescape(re.sub(r"<[^>]+>", "", lth))
 
+
+
+def built_html(smoke_book: Path) -> Path:
+    html_root = smoke_book / "_build" / "html"
+    if not html_root.exists():
+        pytest.skip("the book is built by test_the_study_builds_into_a_book_with_warnings_as_errors")
+    return html_root
+
+
+def test_the_book_cites_its_bibliography_and_loads_nothing_from_the_network(smoke_book):
+    html_root = built_html(smoke_book)
+    bibliography = (html_root / "book" / "bibliography.html").read_text()
+    entries = len(re.findall(r"^@\w+\{", (ROOT / "book" / "references.bib").read_text(), re.M))
+    assert bibliography.count('role="doc-biblioentry"') == entries
+    assert "Frankle" in page_text(html_root / "book" / "bibliography.html")
+    pruning = (html_root / "book" / "pruning.html").read_text()
+    assert re.search(r'href="bibliography\.html#[^"]+" title="Jonathan Frankle and Michael Carbin', pruning)
+    assert "Lottery tickets ( Frankle and Carbin [ 2018 ]" in page_text(html_root / "book" / "pruning.html")
+    for page in html_root.rglob("*.html"):  # offline: MathJax and every script and style from the folder
+        sources = re.findall(r"<(?:script|link)\b[^>]*?\b(?:src|href)=\"((?:https?:)?//[^\"]+)\"", page.read_text())
+        assert sources == [], page
+    assert (html_root / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert 'src="../_static/mathjax/tex-chtml.js' in (html_root / "book" / "spec.html").read_text()
+
+
+def test_a_run_page_launches_its_chapter_template_and_downloads_its_notebook(smoke_book):
+    html_root = built_html(smoke_book)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    owner_repo = config["repository"]["url"].removeprefix("https://github.com/")
+    branch = config["repository"]["branch"]
+    page = html_root / "book" / "runs" / "02_lth" / "yolov3-lth-global-builtin-s0.html"
+    links = set(re.findall(r'href="([^"]+)"', page.read_text()))
+    assert f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/notebooks/02_lth.ipynb" in links
+    assert f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/notebooks/02_lth.ipynb" in links
+    assert config["repository"]["url"] in links and any(link.startswith(f"{config['repository']['url']}/issues/new")
+                                                          for link in links)
+    assert (ROOT / "notebooks" / "02_lth.ipynb").is_file() and not any("book/runs/" in link and "ipynb" in link
+                                                                     and "http" in link for link in links)
+    download = "../../../_sources/book/runs/02_lth/yolov3-lth-global-builtin-s0.ipynb"
+    assert download in links
+    executed = json.loads((page.parent / download).read_text())
+    assert executed["cells"] and any(cell.get("outputs") for cell in executed["cells"] if cell["cell_type"] == "code")
+
+
+def test_make_publish_puts_the_built_book_on_a_branch_of_a_bare_repository(smoke_book, tmp_path):
+    html_root = built_html(smoke_book)
+    clone, bare = tmp_path / "clone", tmp_path / "site.git"
+    shutil.copytree(html_root, clone / "_build" / "html")
+    for args, where in ((["init", "-q", "-b", "main"], clone), (["init", "-q", "--bare", str(bare)], tmp_path)):
+        subprocess.run(["git", *args], cwd=where, check=True)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Study", "GIT_AUTHOR_EMAIL": "s@example.org",
+           "GIT_COMMITTER_NAME": "Study", "GIT_COMMITTER_EMAIL": "s@example.org"}
+    make = ["make", "-C", str(ROOT), "publish", f"PY={sys.executable}", f"BOOK={clone}", f"REMOTE={bare}",
+            "BRANCH=gh-pages"]
+    refused = subprocess.run(make, capture_output=True, text=True, env=env)
+    assert refused.returncode != 0 and "smoke profile" in refused.stderr
+    published = subprocess.run([*make, "ALLOW_SMOKE=1"], capture_output=True, text=True, env=env)
+    assert published.returncode == 0, published.stdout + published.stderr
+    files = subprocess.run(["git", "ls-tree", "-r", "--name-only", "gh-pages"], cwd=bare, check=True,
+                           capture_output=True, text=True).stdout.split()
+    assert {"index.html", ".nojekyll", "book/intro.html", "book/bibliography.html",
+            "_static/mathjax/tex-chtml.js"} <= set(files)
+    assert len([f for f in files if f.startswith("book/runs/") and f.endswith(".html")]) == len(study_runs("smoke"))

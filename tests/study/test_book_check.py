@@ -1,8 +1,10 @@
 """make check-book's rules that need no browser: run-page names, their sidebar order, the
 text and profile rules. (The browser part runs only under make check-book.)"""
+from pathlib import Path
+
 import pytest
 
-from lib.book_check import (ROW_IDS, DATASETS, nav_order_failures, parse_run_page, probe_failures,
+from lib.book_check import (ROW_IDS, DATASETS, leaves_folder, nav_order_failures, parse_run_page, probe_failures,
                             profile_failures, relative_path, screenshot_name, text_failures)
 from lib.profiles import get_profile
 from lib.study.rows import ROWS, rows_of
@@ -120,3 +122,17 @@ def test_page_paths_and_screenshot_names(tmp_path):
     assert relative_path(url + "#section", tmp_path) == "book/runs/02_lth/a b.html"
     assert screenshot_name("book/runs/02_lth/yolov3-lth-global-builtin-s0.html") == \
         "book_runs_02_lth_yolov3-lth-global-builtin-s0.png"
+
+
+@pytest.mark.parametrize("url, leaves", [
+    ("file:///b/_build/html/book/intro.html", False),
+    ("file:///b/_build/html/_static/mathjax/tex-chtml.js", False),
+    ("file:///b/_build/html/book/../_static/x%20y.css", False),
+    ("file:///b/_build/other.css", True),                        # a file beside the folder
+    ("file:///b/_build/html/../secret", True),                   # out through ..
+    ("https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js", True),
+    ("http://fonts.example.org/a.woff2", True),
+    ("data:image/png;base64,iVBORw0KGgo=", False),               # inline, made by the page
+])
+def test_a_request_leaves_the_folder_when_it_is_not_a_file_inside_it(url, leaves):
+    assert leaves_folder(url, Path("/b/_build/html")) is leaves
