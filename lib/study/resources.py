@@ -6,7 +6,7 @@ overridden on the command line (``python -m lib.study --executor submitit --gpus
 Sizing: the cpu profile's longest runs, its four CS runs, took 1,223 s together on 2
 cores (the book's appendix on the cpu profile), so its limit of 2 h leaves room for a
 slower node; the paper profile trains 300 epochs
-at width 1.0, 416 px, and LTH and CS train several times in one run (the README: the
+at width 1.0, 416 px, and LTH and CS train several times in one run (the book's appendix Using the code: the
 GPU-hours per row).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 
 @dataclass(frozen=True)
 class Resources:
-    gpus: int = 0              # GPUs per job (one run's notebook; see the README for torchrun inside a job)
+    gpus: int = 0              # GPUs per job (one run's notebook; see the appendix Using the code for torchrun inside a job)
     cpus: int = 2              # CPUs per job: also the run's compute threads (OMP_NUM_THREADS)
     mem_gb: int = 8            # memory per job
     time_min: int = 120        # a job's time limit; a training past it is requeued and resumes
