@@ -9,6 +9,7 @@ was about a third of a distillation step."""
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import torch
@@ -16,6 +17,7 @@ from torch import Tensor
 
 from ..hashing import stable_hash
 from ..models import Detector, capture, load_weights
+from ..models.io import ModelFileError, read_file
 from ..paths import teacher_outputs_dir
 from ..train import Callback, Context, freeze
 from ..train.checkpoint import atomic_save
@@ -42,6 +44,16 @@ def fingerprint(images: Tensor) -> Tensor:
     return images.detach().double().sum(dim=(1, 2, 3)).cpu()
 
 
+def read_stored(path: Path) -> list[dict] | None:
+    """An epoch's stored teacher outputs, or None (with a warning) if the file is damaged:
+    they are then computed again, and stored again at the epoch's end."""
+    try:
+        return read_file(path, "file of stored teacher outputs", "they are computed again this epoch")
+    except ModelFileError as error:
+        warnings.warn(str(error), stacklevel=2)
+        return None
+
+
 class TeacherOutputs:
     """The teacher's raw maps and hint features for each batch of an epoch, read from
     ``folder`` where a run with the same teacher and batches stored them, computed
@@ -59,7 +71,7 @@ class TeacherOutputs:
     def start_epoch(self, epoch: int) -> None:
         self.computed = []
         path = None if self.folder is None else self.file(epoch)
-        self.stored = torch.load(path, weights_only=True) if path is not None and path.exists() else None
+        self.stored = read_stored(path) if path is not None and path.exists() else None
 
     @torch.no_grad()
     def __call__(self, index: int, images: Tensor) -> tuple[list[Tensor], dict[str, Tensor]]:

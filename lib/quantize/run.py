@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from ..models import load_weights
+from ..models.io import read_file
 from ..params import RunParams, validate
 from ..data import DetectionIndex
 from ..paths import BEST, TRAIN_RUNS, run_dir
@@ -49,7 +50,7 @@ def calibration_images(train: DetectionIndex, params: RunParams, n: int) -> torc
 def load_int8(folder: str | Path, keep_outputs_fp32: bool = True) -> Int8Detector:
     """The int8 model of a ``run_int8`` folder, rebuilt from its source and calibration."""
     folder = Path(folder)
-    images = torch.load(folder / CALIBRATION, weights_only=True)
+    images = read_file(folder / CALIBRATION, "calibration images", f"delete {folder} to quantize that run again")
     return int8(load_weights(folder / BEST), images, keep_outputs_fp32)
 
 

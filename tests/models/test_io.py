@@ -6,10 +6,14 @@ import pytest
 import torch
 
 from lib.distill import KDParams, run_kd
+from lib.distill.teacher import TeacherOutputs
+from lib.lowrank import tucker2
 from lib.models import ModelFileError, build, io, load_weights, save_weights
 from lib.paths import LAST, METRICS
 from lib.profiles import profile_params
 from lib.prune import load_sparse, magnitude_prune, save_sparse
+from lib.quantize.ledger import load_encoded, save_encoded
+from lib.quantize.run import CALIBRATION, load_int8
 from lib.train import train
 
 
@@ -89,3 +93,51 @@ def test_a_damaged_checkpoint_or_teacher_says_what_to_do(tmp_path, monkeypatch, 
     student = profile_params("smoke", **{"model.name": "yolo-nano", "model.activation": "leaky"})
     with pytest.raises(ModelFileError, match="model.pt: not a readable model file"):
         run_kd(student, damaged(model_file, "random"), KDParams(), tmp_path)
+
+
+def flipped(path, where=0.5):
+    """The file with one bit flipped inside it (at ``where`` of its length): a weight's
+    byte, as a failing disk or a bad copy would change it."""
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * where)] ^= 0x10
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_flipped_byte_is_an_error_in_every_kind_of_model_file(tmp_path):
+    """Without the archive's checksums checked, each of these loaded with one weight changed."""
+    model = build("yolov3-tiny", 3, width=0.125)
+    small = tucker2(build("yolov3-tiny", 3, width=0.25), rank_ratio=0.5)
+    magnitude_prune(pruned := build("yolov3-tiny", 3, width=0.125), 0.5, "layer")
+    files = {"model file": (lambda p: save_weights(model, p), load_weights),
+             "factored model file": (lambda p: save_weights(small, p), load_weights),
+             "sparse model file": (lambda p: save_sparse(pruned, p), load_sparse),
+             "int8 encoded file": (lambda p: save_encoded(model, p, "int8"), load_encoded)}
+    for name, (write, read) in files.items():
+        path = tmp_path / f"{name.replace(' ', '-')}.pt"
+        write(path)
+        read(path)  # intact, it loads
+        with pytest.raises(ModelFileError, match=f"{path}: not a readable .*does not match the checksum"):
+            read(flipped(path))
+
+
+def test_flipped_calibration_images_of_an_int8_run_are_an_error(tmp_path):
+    torch.save(torch.rand(4, 3, 32, 32), tmp_path / CALIBRATION)
+    flipped(tmp_path / CALIBRATION)
+    with pytest.raises(ModelFileError, match=f"{CALIBRATION}: not a readable calibration images .*does not match"):
+        load_int8(tmp_path)
+
+
+def test_damaged_stored_teacher_outputs_are_computed_again_with_a_warning(tmp_path):
+    teacher = build("yolov3", 3, width=0.125).eval()
+    images = torch.rand(2, 3, 64, 64)
+    store = TeacherOutputs(teacher, tmp_path)
+    store.start_epoch(0)
+    expected = store(0, images)
+    store.end_epoch(0, 1)
+    flipped(store.file(0), 0.6)
+    again = TeacherOutputs(teacher, tmp_path)
+    with pytest.warns(UserWarning, match="epoch-0000.pt: not a readable file of stored teacher outputs .*computed again"):
+        again.start_epoch(0)
+    maps, features = again(0, images)
+    assert all(torch.equal(a, b) for a, b in zip(maps, expected[0]))
