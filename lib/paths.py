@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .hashing import stable_hash
+from .hashing import data_identity, stable_hash
 from .params import RunParams
 
 LAST = "last.pt"          # the last epoch's full checkpoint: what a resumed run starts from
@@ -35,8 +35,10 @@ CLUSTER_JOBS = Path("runs") / "jobs"    # submitit's job files and logs, one fol
 def run_dir(root: str | Path | None, params: RunParams, method: str = "train", settings: dict | None = None) -> Path:
     """The folder of one run of ``method`` (``train``, ``lth``, ``cs``, ``kd-hints``,
     ``kd-gan``, ...) on ``params`` with the method's ``settings`` (JSON-able), under
-    ``root`` (None: TRAIN_RUNS)."""
-    key = stable_hash({"run": params.to_dict(), "method": method, "settings": settings or {}})
+    ``root`` (None: TRAIN_RUNS). Data read from a folder adds its fingerprint: editing
+    the dataset names new folders, so nothing is skipped as already trained on it."""
+    key = stable_hash({"run": params.to_dict(), "method": method, "settings": settings or {},
+                       **data_identity(params.data.data_root)})
     return Path(root or TRAIN_RUNS) / f"{method}-{params.model.name}-{key}"
 
 

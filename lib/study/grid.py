@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from ..hashing import stable_hash
+from ..hashing import data_identity, stable_hash
 from ..profiles import get_profile
 from .plan import EVERY_ROW, Plan, plan_of
 from .rows import PAPER_DATASET, ROW, Row, rows_of
@@ -37,11 +37,13 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
                         name="architectures")
     seeded = seeded_rows(seed_rows, datasets)
     training = []
+    data = {dataset: data_identity(root) for dataset, root in datasets.items()}  # read once per dataset
     for dataset, root in datasets.items():
         for seed in range(seeds):
             common = {"profile": profile, "dataset": dataset, "data_root": root, "seed": seed}
             rows = None if seed == 0 or not seed_rows else seeded[dataset]
-            training += dataset_runs(common, definition.fingerprint(), rows, EVERY_ROW if all_rows else plan)
+            training += dataset_runs(common, definition.fingerprint(), data[dataset], rows,
+                                     EVERY_ROW if all_rows else plan)
     results = Run("06_results", {"profile": profile}, (architectures, *training), "Results", name="results")
     runs = [architectures, *training, results]
     if only:
@@ -84,20 +86,21 @@ def seeded_rows(entries: tuple[str, ...], datasets: dict) -> dict[str, set[str]]
     return chosen
 
 
-def dataset_runs(common: dict, profile_fingerprint: str, rows: set[str] | None = None,
+def dataset_runs(common: dict, profile_fingerprint: str, data: dict, rows: set[str] | None = None,
                  plan: Plan = EVERY_ROW) -> list[Run]:
     """The runs of one dataset and seed, one per row (of ``rows`` if given, and of the
     rows ``plan`` runs on the dataset; with the rows they read), each
     depending on the runs of the rows it reads (the dense YOLOv3 for LTH's round 0 and
     the teacher; a plain student beside its distilled self). A run's key covers its
-    row's definition and the profile's, which its parameters name but do not spell out."""
+    row's definition and the profile's, which its parameters name but do not spell out,
+    and ``data``: the content of a dataset read from a folder (``data_identity``)."""
     runs: dict[str, Run] = {}
 
     def run_of(row: Row) -> Run:
         if row.id not in runs:
             depends = tuple(run_of(ROW[i]) for i in row.inputs.values())
             title = f"{row.model}, {row.training}: {common['dataset']}, seed {common['seed']}"
-            fingerprint = stable_hash({"profile": profile_fingerprint, "row": asdict(row)})
+            fingerprint = stable_hash({"profile": profile_fingerprint, "row": asdict(row), **data})
             runs[row.id] = Run(row.chapter, {**common, "row": row.id}, depends, title, fingerprint,
                                page_name(row.id, common["dataset"], common["seed"]))
         return runs[row.id]

@@ -1,12 +1,17 @@
+import os
 from dataclasses import replace
 
 import pytest
 
+from lib.hashing import data_identity, stable_hash
 from lib.paper import paper_table
+from lib.paths import run_dir
+from lib.profiles import profile_params
 from lib.study import grid, rows
 from lib.study.grid import study_runs
 from lib.study.plan import SEEDED
 from lib.study.rows import rows_of
+from tests.data.formats import voc_object, write_image, write_split, write_voc_item
 
 
 def labels(run):
@@ -123,3 +128,36 @@ def test_dataset_roots_are_checked_before_any_run_is_planned(tmp_path):
     with pytest.raises(ValueError, match="dataset builtin: generated, it takes no data root"):
         study_runs("cpu", {"builtin": str(tmp_path)})
     assert study_runs("cpu", {"voc": str(tmp_path)})
+
+
+def test_a_runs_key_and_training_folder_follow_the_content_of_a_dataset_read_from_a_folder(tmp_path):
+    """Editing a dataset re-runs what read it: an annotation's or a list's bytes, or an
+    image's size, change the keys; a copy with other modification times keeps them."""
+    voc = tmp_path / "VOCdevkit" / "VOC2012"
+    for stem in ("a", "b"):
+        write_voc_item(voc, stem, [voc_object("cat", (1, 1, 30, 30))])
+    write_split(voc, "train", ["a", "b"])
+    params = profile_params("paper", **{"data.dataset": "voc", "data.data_root": str(tmp_path)})
+
+    def keys():
+        runs = study_runs("paper", {"voc": str(tmp_path)}, only=("01_baseline",))
+        return [r.key for r in runs], run_dir(None, params)
+
+    before = keys()
+    os.utime(voc / "Annotations" / "a.xml", (1, 1))  # touched, or copied elsewhere: the same data
+    assert keys() == before
+    edits = [lambda: write_split(voc, "train", ["a"]),
+             lambda: write_voc_item(voc, "a", [voc_object("dog", (1, 1, 30, 30))], image=False),
+             lambda: write_image(voc / "JPEGImages" / "b.jpg", 80, 48)]
+    for edit in edits:
+        edit()
+        after = keys()
+        assert all(a != b for a, b in zip(after[0], before[0])) and after[1] != before[1]
+        before = after
+
+
+def test_generated_datasets_keep_their_keys():
+    """The built-in sets are named by their parameters: their runs' keys have no data part."""
+    assert data_identity(None) == {}
+    params = profile_params("smoke")
+    assert run_dir(None, params).name.endswith(stable_hash({"run": params.to_dict(), "method": "train", "settings": {}}))
