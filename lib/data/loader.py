@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 from PIL import Image
 
 from .augment import AugmentParams, jitter_colour, letterbox, maybe_flip, mosaic
+from .pixels import viewed_rgb
 from .records import DetectionIndex
 
 STRIDE = 32
@@ -51,7 +52,7 @@ class DetectionDataset(Dataset):
         if self.decoded is not None and i in self.decoded:
             return self.decoded[i]
         with Image.open(self.index.records[i].image) as img:  # PIL: torchvision's decoders are deprecated from 0.29
-            image = torch.from_numpy(np.array(img.convert("RGB"))).permute(2, 0, 1).contiguous()
+            image = torch.from_numpy(np.array(viewed_rgb(img))).permute(2, 0, 1).contiguous()
         if self.decoded is not None:
             self.decoded[i] = image
         return image

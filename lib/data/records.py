@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
 import numpy as np
-from PIL import Image
+
+from .pixels import ImageProblem, checked_size, save_decoded
 
 T = TypeVar("T")
 SHOWN_PROBLEMS = 20
@@ -22,11 +23,12 @@ class DatasetError(ValueError):
 
 
 class RecordProblem(Exception):
-    """One file is invalid: ``file``, the ``field`` at fault and what was expected."""
+    """One file is invalid: ``file``, the ``field`` at fault and what was expected;
+    ``refused``: hostile (a decompression bomb), not skipped even with skip_invalid."""
 
-    def __init__(self, file: Path | str, field: str, message: str):
+    def __init__(self, file: Path | str, field: str, message: str, refused: bool = False):
         super().__init__(f"{file}: {field}: {message}")
-        self.file, self.field = Path(file), field
+        self.file, self.field, self.refused = Path(file), field, refused
 
 
 @dataclass(frozen=True)
@@ -78,28 +80,37 @@ def check_box(box: tuple[float, float, float, float], width: int, height: int, f
 
 
 def image_size(path: Path, annotation: Path) -> tuple[int, int]:
-    """(width, height) from the image header (no decoding)."""
+    """(width, height) of the image as a viewer sees it (EXIF orientation applied), once
+    it has decoded (``lib.data.pixels``: each file decoded once, then remembered)."""
     try:
-        with Image.open(path) as img:
-            return img.size
+        return checked_size(path)
     except FileNotFoundError:
         raise RecordProblem(annotation, "image", f"image file {path} does not exist") from None
-    except OSError as err:
-        raise RecordProblem(annotation, "image", f"cannot read image {path}: {err}") from None
+    except ImageProblem as problem:
+        raise RecordProblem(annotation, "image", f"{path}: {problem}", refused=problem.refused) from None
+    except (OSError, SyntaxError, ValueError) as err:  # Pillow's decoders raise all three on damaged data
+        raise RecordProblem(annotation, "image", f"image {path} does not decode: {err}") from None
 
 
 def collect(items: Iterable[T], parse: Callable[[T], Record | None], skip_invalid: bool, what: str) -> list[Record]:
     """Parse every item (None: not part of this split); gather RecordProblems; raise one
     DatasetError naming them all, or, with ``skip_invalid``, warn with the skipped files and their count."""
     records, problems = [], []
-    for item in items:
-        try:
-            record = parse(item)
-        except RecordProblem as problem:
-            problems.append(problem)
-            continue
-        if record is not None:
-            records.append(record)
+    try:
+        for item in items:
+            try:
+                record = parse(item)
+            except RecordProblem as problem:
+                problems.append(problem)
+                continue
+            if record is not None:
+                records.append(record)
+    finally:
+        save_decoded()  # what decoded is not decoded again, whatever else failed
+    refused = [p for p in problems if p.refused]
+    if refused:
+        listing = "\n".join(f"  {p}" for p in refused[:SHOWN_PROBLEMS])
+        raise DatasetError(f"{what}: {len(refused)} file(s) refused even with skip_invalid:\n{listing}")
     if problems:
         listing = "\n".join(f"  {p}" for p in problems[:SHOWN_PROBLEMS])
         more = f"\n  ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
