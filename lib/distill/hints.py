@@ -97,8 +97,6 @@ class HintKD(TeacherCallback):
         super().on_fit_start(ctx)
         student, params = ctx.model, ctx.params
         self.loss_fn = ctx.loss  # the run's detection loss: its target assignment and gains
-        if (self.teacher.num_classes, self.teacher.anchors.tolist()) != (student.num_classes, student.anchors.tolist()):
-            raise ValueError("teacher: its classes and anchors must be the student's (train both on the same data)")
         self.pairs = hint_pairs(student, self.kd.hints)
         shapes = feature_shapes(self.teacher, student, self.pairs, params.data.img_size)
         self.hints = nn.ModuleList(hint_layer(s[0], t[0]) for t, s in shapes).to(ctx.device)

@@ -21,6 +21,7 @@ from ..models.io import ModelFileError, read_file
 from ..paths import teacher_outputs_dir
 from ..train import Callback, Context, freeze
 from ..train.checkpoint import atomic_save
+from ..train.run import check_task
 
 # Every teacher (Darknet) layer a hint may read (``hints.STUDENT_TAPS``): all are kept, so
 # that one run's stored outputs serve a run with other hints.
@@ -117,6 +118,8 @@ class TeacherCallback(Callback):
         self.outputs = TeacherOutputs(teacher, None)
 
     def on_fit_start(self, ctx: Context) -> None:
+        check_task(self.teacher, ctx.model.num_classes, ctx.model.arch["anchors"],
+                   f"teacher {self.teacher_file or ''}".strip(), "the student")
         self.teacher.to(ctx.device)
         folder = None
         if self.teacher_file is not None and ctx.run_dir is not None:

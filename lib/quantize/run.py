@@ -18,7 +18,7 @@ from ..data import DetectionIndex
 from ..paths import BEST, TRAIN_RUNS, run_dir
 from ..train.checkpoint import atomic_save
 from ..train.distributed import World
-from ..train.run import finish, finished, make_loader, open_data, scored
+from ..train.run import check_task, data_task, finish, finished, make_loader, open_data, scored
 from .int8 import Int8Detector, int8, quantized_ops
 
 CALIBRATION = "calibration.pt"  # the images the observers saw: (N, 3, H, W) float
@@ -68,6 +68,8 @@ def run_int8(params: RunParams, q: Int8Params, source: str | Path, root: str | P
         raise ValueError(f"source: no model file at {source}")
     data = open_data(params)
     classes = data["train"].classes
+    check_task(load_weights(source), *data_task(params, data["train"]), f"source {source}",
+               f"the {params.data.dataset} training split")
     folder.mkdir(parents=True, exist_ok=True)
     images = calibration_images(data["train"], params, q.calibration_images)
     shutil.copyfile(source, folder / BEST)

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from ..data import DetectionDataset, DetectionIndex, collate, multiscale_sizes, open_split
 from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
-from ..models import Detector, build
+from ..models import Detector, build, default_anchors
 from ..models.anchors import kmeans_anchors
 from ..models.io import from_state, read_file
 from ..params import ParamError, RunParams, validate
@@ -66,11 +66,31 @@ def build_model(params: RunParams, train: DetectionIndex) -> Detector:
                  m.zero_init_residual)
 
 
-def given_model(model: Detector, classes: list[str]) -> Detector:
+def anchor_list(anchors) -> list[list[float]]:
+    return [[round(float(w), 1), round(float(h), 1)] for w, h in anchors]
+
+
+def check_task(model: Detector, classes: int, anchors, what: str, against: str) -> None:
+    """The one check of every pairing of a trained model with another model or with data
+    (a teacher and its student; an int8, channel-pruned or Tucker-2 source and the data it
+    is scored or fine-tuned on): the same number of classes and the same anchors, before
+    any work. ParamError naming ``what`` (the model) and ``against`` (its partner)."""
+    if model.num_classes != classes:
+        raise ParamError(f"{what}: predicts {model.num_classes} classes, {against} {classes}; "
+                         "use models trained on the same data")
+    if anchor_list(model.arch["anchors"]) != anchor_list(anchors):
+        raise ParamError(f"{what}: its anchors {anchor_list(model.arch['anchors'])} are not those of {against} "
+                         f"({anchor_list(anchors)}); use models trained on the same data")
+
+
+def data_task(params: RunParams, train: DetectionIndex) -> tuple[int, list]:
+    """(classes, anchors) a run of ``params`` on the training split ``train`` trains with."""
+    return len(train.classes), dataset_anchors(params, train) or default_anchors(params.model.name)
+
+
+def given_model(model: Detector, params: RunParams, train: DetectionIndex) -> Detector:
     """A detector handed to ``train``, checked against the data it will train on."""
-    if model.num_classes != len(classes):
-        raise ParamError(f"model: the detector given predicts {model.num_classes} classes; "
-                         f"the training split has {len(classes)}")
+    check_task(model, *data_task(params, train), "model: the detector given", f"the training split {train.name}")
     return model
 
 
@@ -169,7 +189,7 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         data = open_data(params)  # every split validated before any model is built
         classes = data["train"].classes
         seed_everything(params.train.seed)
-        model = training_layout((build_model(params, data["train"]) if model is None else given_model(model, classes))
+        model = training_layout((build_model(params, data["train"]) if model is None else given_model(model, params, data["train"]))
                                 .to(world.device))
         val_loader = make_loader(data["val"], params, world, False, workers)
         loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,

@@ -8,8 +8,6 @@ from lib.measure import footprint
 from lib.models import build, load_weights, save_weights
 from lib.prune import channel_prune, magnitude_prune
 from lib.prune.filters import FilterMasks, compact
-from lib.train.run import given_model
-from lib.params import ParamError
 
 
 def dense(name="yolov3", width=0.25, seed=0):
@@ -102,8 +100,3 @@ def test_masked_filters_cut_out_give_the_same_outputs(name):
     with torch.no_grad():
         for a, b in zip(model.eval()(x), slim(x)):
             assert torch.allclose(a, b, atol=1e-4, rtol=0)
-
-
-def test_a_model_given_to_train_must_predict_the_datas_classes():
-    with pytest.raises(ParamError, match="5 classes; the training split has 3"):
-        given_model(dense(), ["a", "b", "c"])
