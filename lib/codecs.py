@@ -25,8 +25,16 @@ def pack(array: np.ndarray) -> Tensor:
     return torch.frombuffer(bytearray(zlib.compress(np.ascontiguousarray(array).tobytes(), 6)), dtype=torch.uint8)
 
 
-def unpack(blob: Tensor, dtype) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(blob.numpy().tobytes()), dtype=dtype)
+def unpack(blob: Tensor, dtype, count: int, exact: bool = True) -> np.ndarray:
+    """The ``count`` values of ``dtype`` that ``pack`` deflated (``exact=False``: at most
+    ``count``). A stream that inflates to more (a damaged or hostile file) stops at that
+    size and is a ValueError, so a few bytes of a file can never ask for gigabytes."""
+    expected = count * np.dtype(dtype).itemsize
+    inflater = zlib.decompressobj()
+    data = inflater.decompress(blob.numpy().tobytes(), expected)
+    if inflater.unconsumed_tail or (len(data) != expected if exact else len(data) % np.dtype(dtype).itemsize):
+        raise ValueError(f"a deflated stream does not hold the {count} value(s) of {np.dtype(dtype)} expected")
+    return np.frombuffer(data, dtype=dtype)
 
 
 def pack_floats(values: np.ndarray, dtype=np.float32) -> Tensor:
@@ -36,9 +44,9 @@ def pack_floats(values: np.ndarray, dtype=np.float32) -> Tensor:
     return pack(values.astype(dtype).view(np.uint8).reshape(-1, width).T)
 
 
-def unpack_floats(blob: Tensor, dtype=np.float32) -> np.ndarray:
+def unpack_floats(blob: Tensor, count: int, dtype=np.float32) -> np.ndarray:
     width = np.dtype(dtype).itemsize
-    return unpack(blob, np.uint8).reshape(width, -1).T.copy().view(dtype).ravel().astype(np.float32)
+    return unpack(blob, np.uint8, count * width).reshape(width, -1).T.copy().view(dtype).ravel().astype(np.float32)
 
 
 def check_precision(precision: str) -> str:
@@ -71,8 +79,8 @@ def decode_values(entry: dict, rows: np.ndarray) -> np.ndarray:
     """(V,) float32 values of an ``encode_values`` entry (files without a precision are fp32)."""
     precision = entry.get("precision", "fp32")
     if precision in FLOATS:
-        return unpack_floats(entry["values"], FLOATS[precision])
-    return unpack(entry["values"], np.int8).astype(np.float32) * entry["scale"].numpy()[rows]
+        return unpack_floats(entry["values"], len(rows), FLOATS[precision])
+    return unpack(entry["values"], np.int8, len(rows)).astype(np.float32) * entry["scale"].numpy()[rows]
 
 
 def encode_matrix(w: Tensor, precision: str) -> dict:

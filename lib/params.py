@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
+from types import UnionType
+from typing import Union, get_args, get_origin, get_type_hints
 
 from .data import DATASETS, BuiltinSpec
 from .data.augment import AugmentParams
@@ -106,6 +108,11 @@ def from_dict(values: dict) -> RunParams:
     return RunParams(DataParams(**data), ModelParams(**values["model"]), TrainParams(**values["train"]))
 
 
+# Counts that must be positive integers (validate), beside the ranged numbers of RANGES.
+COUNTS = ("train.epochs", "train.batch_size", "train.nominal_batch", "train.max_det",
+          "data.builtin_train", "data.builtin_val", "data.builtin_test")
+
+
 def _positive_int(name: str, value) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ParamError(f"{name}: expected a positive integer, got {value!r}")
@@ -153,10 +160,8 @@ def _check_numbers(params: RunParams) -> None:
         value = _field(params, dotted)
         if not (dotted == "train.lr0" and value is None):  # None: the model's default
             _in_range(dotted, value, low, high, kind)
-    for name in ("epochs", "batch_size", "nominal_batch", "max_det"):
-        _positive_int(f"train.{name}", getattr(params.train, name))
-    for name in ("builtin_train", "builtin_val", "builtin_test"):
-        _positive_int(f"data.{name}", getattr(params.data, name))
+    for dotted in COUNTS:
+        _positive_int(dotted, _field(params, dotted))
     scale = params.data.augment.scale
     for end in scale:
         _in_range("data.augment.scale", end, 0, 100, "open low")
@@ -210,11 +215,43 @@ def validate(params: RunParams) -> RunParams:
     return params
 
 
+def _matches(value, hint) -> bool:
+    """Whether ``value`` has the field type ``hint`` (an int passes for a float, as a
+    literal does; a list passes for a tuple, as YAML gives one)."""
+    if get_origin(hint) in (Union, UnionType):
+        return any(_matches(value, member) for member in get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if get_origin(hint) is tuple:
+        members = get_args(hint)
+        if not isinstance(value, (tuple, list)):
+            return False
+        if len(members) == 2 and members[1] is Ellipsis:
+            return all(_matches(v, members[0]) for v in value)
+        return len(value) == len(members) and all(_matches(v, m) for v, m in zip(value, members))
+    return isinstance(value, hint)
+
+
+def _typed(obj, name: str, value, dotted: str):
+    """``value`` for field ``name`` of ``obj``, checked against the field's type (lists as
+    tuples), else ParamError: a value of the wrong kind fails here, not deep in a run."""
+    hint = get_type_hints(type(obj))[name]
+    if dotted not in (*RANGES, *COUNTS) and not _matches(value, hint):  # validate's check of a number says more
+        expected = str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
+        raise ParamError(f"{dotted}: expected {expected}, got {value!r}")
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _replace_path(obj, path: list[str], value, dotted: str):
     names = {f.name for f in fields(obj)}
     if path[0] not in names:
         raise ParamError(f"{dotted}: not a parameter (expected one of {sorted(names)} at {path[0]!r})")
     if len(path) == 1:
+        value = _typed(obj, path[0], value, dotted)
         try:
             return replace(obj, **{path[0]: value})
         except (TypeError, ValueError) as error:  # a dataclass that checks its own fields (AugmentParams)

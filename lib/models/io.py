@@ -4,9 +4,11 @@ weights (state_dict, BatchNorm buffers included), self-describing so that
 ``weight_orig`` / ``weight_mask`` convention) for a pruned one."""
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import zipfile
+import zlib
 from typing import BinaryIO, Callable
 
 import torch
@@ -141,6 +143,25 @@ def check_fits(arch: dict, state_dict: dict, source: object) -> None:
     if missing:
         raise ModelFileError(f"{source}: {len(missing)} tensor(s) missing, e.g. {missing[:3]}; the file is damaged "
                              "or was edited by hand")
+
+
+def stored_shape(entry) -> tuple[int, ...] | None:
+    """The shape an encoded entry of a file says it holds, or None if it says nothing usable."""
+    shape = entry.get("shape") if isinstance(entry, dict) else None
+    if isinstance(shape, (tuple, list)) and all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
+        return tuple(shape)
+    return None
+
+
+@contextlib.contextmanager
+def decoding(source: object, what: str):
+    """Any failure decoding ``what`` of the file ``source`` (a field of the wrong kind, a
+    stream that does not inflate to its size) as one ModelFileError naming both."""
+    try:
+        yield
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError, zlib.error) as error:
+        raise ModelFileError(f"{source}: {what} does not decode ({error}); the file is damaged or was edited by "
+                             "hand") from None
 
 
 def from_state(arch: dict, state_dict: dict, source: object = "state") -> Detector:

@@ -20,7 +20,8 @@ from torch import Tensor
 
 from ..codecs import check_precision, decode_values, encode_values, pack, unpack
 from ..models import Detector
-from ..models.io import ModelFileError, from_state, read_file, to_bytes, write_bytes
+from ..models.io import (ModelFileError, decoding, expected_shapes, from_state, read_file, stored_shape, to_bytes,
+                         write_bytes)
 from .masks import weight
 
 FORMAT = "compression-study/sparse-v2"
@@ -79,14 +80,20 @@ def encode(w: Tensor, mask: Tensor, precision: str = "fp32") -> dict:
 
 def decode(entry: dict) -> tuple[Tensor, Tensor]:
     """(dense weight with zeros where pruned, 0/1 mask), both float32."""
-    shape = entry["shape"]
+    shape, nnz = entry["shape"], int(entry["nnz"])
     rows, size = shape[0], int(np.prod(shape))
+    if not 0 <= nnz <= size:
+        raise ValueError(f"{nnz} alive weights in a tensor of {size}")
     if entry["code"] == "bitmask":
-        m = np.unpackbits(unpack(entry["bits"], np.uint8), count=size).astype(bool).reshape(rows, -1)
+        m = np.unpackbits(unpack(entry["bits"], np.uint8, -(-size // 8)), count=size).astype(bool).reshape(rows, -1)
     else:
-        indptr = unpack(entry["indptr"], narrowest(entry["nnz"])).astype(np.int64)
-        cols = (unpack(entry["indices"], narrowest(max(size // rows - 1, 0))).astype(np.int64)
-                if entry["code"] == "csr" else gap_columns(unpack(entry["gaps"], np.uint8), indptr))
+        indptr = unpack(entry["indptr"], narrowest(nnz), rows + 1).astype(np.int64)
+        if indptr[0] != 0 or indptr[-1] != nnz or (np.diff(indptr) < 0).any():
+            raise ValueError("row pointers that do not count the alive weights")
+        escapes = size // GAP_ESCAPE + rows  # at most: the gaps of a row add up to its length
+        cols = (unpack(entry["indices"], narrowest(max(size // rows - 1, 0)), nnz).astype(np.int64)
+                if entry["code"] == "csr" else gap_columns(unpack(entry["gaps"], np.uint8, nnz + escapes, exact=False),
+                                                           indptr))
         m = np.zeros((rows, size // rows), bool)
         m[np.repeat(np.arange(rows), np.diff(indptr)), cols] = True
     dense = np.zeros(m.shape, np.float32)
@@ -112,7 +119,17 @@ def load_sparse(path: str | os.PathLike, map_location="cpu") -> Detector:
     blob = read_file(path, "sparse model file", remedy)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not a sparse model file ({FORMAT}); {remedy}")
+    expected = expected_shapes(blob.get("arch"), path)  # the architecture's shapes, nothing allocated
+    if not isinstance(blob.get("dense"), dict) or not isinstance(blob.get("sparse"), dict):
+        raise ModelFileError(f"{path}: its 'dense' and 'sparse' parts are not both dicts; the file is damaged or "
+                             "was edited by hand")
     state = dict(blob["dense"])
     for name, entry in blob["sparse"].items():
-        state[f"{name}.weight_orig"], state[f"{name}.weight_mask"] = decode(entry)
+        want = expected.get(f"{name}.weight")
+        if want is None or stored_shape(entry) != tuple(want):
+            raise ModelFileError(f"{path}: sparse entry {name!r} (shape {stored_shape(entry)}) does not fit the "
+                                 f"architecture it names (expected {tuple(want) if want is not None else 'no such layer'})"
+                                 "; the file is damaged or was edited by hand")
+        with decoding(path, f"sparse entry {name!r}"):
+            state[f"{name}.weight_orig"], state[f"{name}.weight_mask"] = decode(entry)
     return from_state(blob["arch"], state, path).to(map_location)

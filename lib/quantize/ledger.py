@@ -13,6 +13,7 @@ The precisions are ``lib.codecs``'s. A masked model's dense files hold its maske
 """
 from __future__ import annotations
 
+import math
 import os
 from typing import BinaryIO
 
@@ -20,7 +21,8 @@ import torch
 
 from ..codecs import check_precision, decode_matrix, encode_matrix
 from ..models import Detector, save_weights
-from ..models.io import ModelFileError, from_state, read_file, to_bytes, write_bytes, written_size
+from ..models.io import (ModelFileError, decoding, expected_shapes, from_state, read_file, stored_shape, to_bytes,
+                         write_bytes, written_size)
 from ..prune.dispatch import baked_model
 from ..prune.masks import is_masked
 from ..prune.sparse import save_sparse
@@ -61,7 +63,21 @@ def load_encoded(file: str | os.PathLike | BinaryIO) -> Detector:
     blob = read_file(file, "encoded model file", remedy)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ModelFileError(f"{file}: not an encoded model file ({FORMAT}); {remedy}")
-    return from_state(blob["arch"], {k: decoded(v) for k, v in blob["state"].items()}, file)
+    expected = expected_shapes(blob.get("arch"), file)  # the architecture's shapes, nothing allocated
+    if not isinstance(blob.get("state"), dict):
+        raise ModelFileError(f"{file}: its 'state' is not a dict; the file is damaged or was edited by hand")
+    state = {}
+    for key, entry in blob["state"].items():
+        want = expected.get(key)
+        if isinstance(entry, dict):  # an encoded tensor: its claimed shape, before anything is inflated
+            shape = stored_shape(entry)
+            if want is None or not shape or shape[0] != (want[0] if want else 1) or math.prod(shape) != math.prod(want):
+                raise ModelFileError(f"{file}: entry {key!r} (shape {shape}) does not fit the architecture it names "
+                                     f"(expected {tuple(want) if want is not None else 'no such tensor'}); the file is "
+                                     "damaged or was edited by hand")
+        with decoding(file, f"entry {key!r}"):
+            state[key] = decoded(entry)
+    return from_state(blob["arch"], state, file)
 
 
 def writers(model: Detector) -> dict:

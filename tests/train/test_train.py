@@ -102,8 +102,9 @@ def test_two_process_gloo_ddp_writes_the_same_checkpoint_format(cache, tmp_path)
     ({"data.multiscale": (320, 256)}, "data.multiscale"),
     ({"data.builtin_classes": ("circle", "blob")}, "data.builtin_classes: expected names"),
     ({"data.builtin_min_object_size": 0.0}, "data.builtin_min_object_size"),
-    ({"data.builtin_max_objects": "3"}, "data.builtin_classes, builtin_max_objects"),
-    ({"model.zero_init_residual": "yes"}, "model.zero_init_residual: expected True or False"),
+    ({"data.builtin_max_objects": "3"}, "data.builtin_max_objects: expected int, got '3'"),  # by its type
+    ({"data.builtin_classes": 1e999}, r"data.builtin_classes: expected tuple\[str, ...\], got inf"),  # (fuzzed)
+    ({"model.zero_init_residual": "yes"}, "model.zero_init_residual: expected bool, got 'yes'"),
     ({"data.data_root": "/data/VOCdevkit"}, "data.data_root: the built-in dataset 'builtin' is generated and takes no"),
     ({"data.dataset": "voc", "data.data_root": "/", "data.year": 2007}, "data.year: applies to vocformat only"),
     # every numeric field in its range, nan and inf refused (not a TypeError, not iteration 1)
