@@ -38,3 +38,10 @@ def context():
         return Context(model=model, params=params, loss=YoloLoss(model, params.train), run_dir=None,
                        device=torch.device("cpu"), optimizer=make_optimizer(model, params.train, 0.01))
     return make
+
+
+@pytest.fixture
+def study_cache(tmp_path, monkeypatch):
+    """A test's own $STUDY_CACHE (generated datasets, the images known to decode)."""
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"

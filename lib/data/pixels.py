@@ -14,12 +14,13 @@ grey and CMYK images as RGB.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+
+from .cache import cache_root
 
 # Pillow's own threshold for a decompression bomb warning (its error comes at twice it).
 MAX_PIXELS = 89_478_485
@@ -58,8 +59,7 @@ def viewed_rgb(img: Image.Image) -> Image.Image:
 
 
 def cache_file() -> Path:
-    root = Path(os.environ.get("STUDY_CACHE", Path.home() / ".cache" / "compression-study"))
-    return root / "decoded-images.txt"
+    return cache_root() / "decoded-images.txt"
 
 
 def stamp(path: Path) -> str:

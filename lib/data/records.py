@@ -92,6 +92,12 @@ def image_size(path: Path, annotation: Path) -> tuple[int, int]:
         raise RecordProblem(annotation, "image", f"image {path} does not decode: {err}") from None
 
 
+def listing(problems: list[RecordProblem]) -> str:
+    """The first SHOWN_PROBLEMS problems, a line each, and how many more there are."""
+    lines = "\n".join(f"  {p}" for p in problems[:SHOWN_PROBLEMS])
+    return lines + (f"\n  ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else "")
+
+
 def collect(items: Iterable[T], parse: Callable[[T], Record | None], skip_invalid: bool, what: str) -> list[Record]:
     """Parse every item (None: not part of this split); gather RecordProblems; raise one
     DatasetError naming them all, or, with ``skip_invalid``, warn with the skipped files and their count."""
@@ -109,15 +115,12 @@ def collect(items: Iterable[T], parse: Callable[[T], Record | None], skip_invali
         save_decoded()  # what decoded is not decoded again, whatever else failed
     refused = [p for p in problems if p.refused]
     if refused:
-        listing = "\n".join(f"  {p}" for p in refused[:SHOWN_PROBLEMS])
-        raise DatasetError(f"{what}: {len(refused)} file(s) refused even with skip_invalid:\n{listing}")
+        raise DatasetError(f"{what}: {len(refused)} file(s) refused even with skip_invalid:\n{listing(refused)}")
     if problems:
-        listing = "\n".join(f"  {p}" for p in problems[:SHOWN_PROBLEMS])
-        more = f"\n  ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
         if not skip_invalid:
             raise DatasetError(f"{what}: {len(problems)} invalid file(s) (pass skip_invalid=True to skip them):\n"
-                               f"{listing}{more}")
-        warnings.warn(f"{what}: skipped {len(problems)} invalid file(s):\n{listing}{more}", stacklevel=3)
+                               f"{listing(problems)}")
+        warnings.warn(f"{what}: skipped {len(problems)} invalid file(s):\n{listing(problems)}", stacklevel=3)
     return records
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from .cache import cache_root
 from .records import DatasetError
 from ..hashing import stable_hash
 from .shapes import SHAPES, bar, blob, place
@@ -201,11 +202,6 @@ def write_dataset(spec: BuiltinSpec, folder: Path) -> None:
         (folder / "ImageSets" / "Main" / f"{split}.txt").write_text("\n".join(ids) + "\n")
         start += count
     (folder / "spec.json").write_text(json.dumps(asdict(spec), indent=1))
-
-
-def cache_root() -> Path:
-    """Where generated datasets live: $STUDY_CACHE, else ~/.cache/compression-study."""
-    return Path(os.environ.get("STUDY_CACHE", Path.home() / ".cache" / "compression-study"))
 
 
 def builtin_dataset(spec: BuiltinSpec = BuiltinSpec(), cache_dir: str | Path | None = None) -> Path:

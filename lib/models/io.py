@@ -153,6 +153,13 @@ def stored_shape(entry) -> tuple[int, ...] | None:
     return None
 
 
+def misfit(source: object, what: str, shape, want) -> ModelFileError:
+    """The error for an encoded entry whose claimed ``shape`` is not the architecture's ``want``."""
+    expected = tuple(want) if want is not None else "no such tensor"
+    return ModelFileError(f"{source}: {what} (shape {shape}) does not fit the architecture it names (expected "
+                          f"{expected}); the file is damaged or was edited by hand")
+
+
 @contextlib.contextmanager
 def decoding(source: object, what: str):
     """Any failure decoding ``what`` of the file ``source`` (a field of the wrong kind, a

@@ -20,8 +20,8 @@ from torch import Tensor
 
 from ..codecs import check_precision, decode_values, encode_values, pack, unpack
 from ..models import Detector
-from ..models.io import (ModelFileError, decoding, expected_shapes, from_state, read_file, stored_shape, to_bytes,
-                         write_bytes)
+from ..models.io import (ModelFileError, decoding, expected_shapes, from_state, misfit, read_file, stored_shape,
+                         to_bytes, write_bytes)
 from .masks import weight
 
 FORMAT = "compression-study/sparse-v2"
@@ -127,9 +127,7 @@ def load_sparse(path: str | os.PathLike, map_location="cpu") -> Detector:
     for name, entry in blob["sparse"].items():
         want = expected.get(f"{name}.weight")
         if want is None or stored_shape(entry) != tuple(want):
-            raise ModelFileError(f"{path}: sparse entry {name!r} (shape {stored_shape(entry)}) does not fit the "
-                                 f"architecture it names (expected {tuple(want) if want is not None else 'no such layer'})"
-                                 "; the file is damaged or was edited by hand")
+            raise misfit(path, f"sparse entry {name!r}", stored_shape(entry), want)
         with decoding(path, f"sparse entry {name!r}"):
             state[f"{name}.weight_orig"], state[f"{name}.weight_mask"] = decode(entry)
     return from_state(blob["arch"], state, path).to(map_location)

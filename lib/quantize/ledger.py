@@ -21,8 +21,8 @@ import torch
 
 from ..codecs import check_precision, decode_matrix, encode_matrix
 from ..models import Detector, save_weights
-from ..models.io import (ModelFileError, decoding, expected_shapes, from_state, read_file, stored_shape, to_bytes,
-                         write_bytes, written_size)
+from ..models.io import (ModelFileError, decoding, expected_shapes, from_state, misfit, read_file, stored_shape,
+                         to_bytes, write_bytes, written_size)
 from ..prune.dispatch import baked_model
 from ..prune.masks import is_masked
 from ..prune.sparse import save_sparse
@@ -72,9 +72,7 @@ def load_encoded(file: str | os.PathLike | BinaryIO) -> Detector:
         if isinstance(entry, dict):  # an encoded tensor: its claimed shape, before anything is inflated
             shape = stored_shape(entry)
             if want is None or not shape or shape[0] != (want[0] if want else 1) or math.prod(shape) != math.prod(want):
-                raise ModelFileError(f"{file}: entry {key!r} (shape {shape}) does not fit the architecture it names "
-                                     f"(expected {tuple(want) if want is not None else 'no such tensor'}); the file is "
-                                     "damaged or was edited by hand")
+                raise misfit(file, f"entry {key!r}", shape, want)
         with decoding(file, f"entry {key!r}"):
             state[key] = decoded(entry)
     return from_state(blob["arch"], state, file)

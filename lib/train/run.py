@@ -189,8 +189,8 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         data = open_data(params)  # every split validated before any model is built
         classes = data["train"].classes
         seed_everything(params.train.seed)
-        model = training_layout((build_model(params, data["train"]) if model is None else given_model(model, params, data["train"]))
-                                .to(world.device))
+        model = build_model(params, data["train"]) if model is None else given_model(model, params, data["train"])
+        model = training_layout(model.to(world.device))
         val_loader = make_loader(data["val"], params, world, False, workers)
         loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,
                     loss_fn=YoloLoss(model, params.train),

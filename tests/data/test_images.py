@@ -16,9 +16,7 @@ from tests.data.formats import voc_object, write_image, write_split, write_voc_i
 CAT = [voc_object("cat", (1, 1, 5, 5))]
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("study_cache")
 
 
 def dataset(root, stems, objects=CAT):

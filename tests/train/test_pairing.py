@@ -16,9 +16,7 @@ SMOKE_CLASSES = len(profile_params("smoke").data.builtin_classes)
 OTHER_ANCHORS = [(5.0 * i, 4.0 * i) for i in range(1, 10)]
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("study_cache")
 
 
 def trained_elsewhere(path, classes=SMOKE_CLASSES, anchors=OTHER_ANCHORS, name="yolov3"):

@@ -1,0 +1,10 @@
+"""Where the study keeps what it derives from data and can remake: $STUDY_CACHE, else
+~/.cache/compression-study (generated datasets, the list of images known to decode)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("STUDY_CACHE", Path.home() / ".cache" / "compression-study"))
