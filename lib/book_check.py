@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .errors import add_debug_flag, reported
 from .methods import METHODS
 from .profiles import get_profile
 from .study.rows import PAPER_DATASET, ROWS
@@ -239,9 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--book", type=Path, default=Path("."), help="the folder holding _build/html")
     parser.add_argument("--profile", default="cpu", help="the profile the book was built with")
     parser.add_argument("--chromium", default="/usr/bin/chromium", help="the browser binary")
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
-    get_profile(args.profile)  # an unknown profile stops here, before the browser starts
-    return check_book(args.book, args.profile, args.chromium)
+    with reported(args.debug):
+        get_profile(args.profile)  # an unknown profile stops here, before the browser starts
+        return check_book(args.book, args.profile, args.chromium)
 
 
 if __name__ == "__main__":

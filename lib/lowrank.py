@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
 from .models import Detector, load_weights
 from .models.factored import factored
-from .models.io import copy_of
-from .params import RunParams, override, validate
+from .models.io import ModelFileError, copy_of
+from .params import ParamError, RunParams, check_settings, override, validate
 from .paths import TRAIN_RUNS, run_dir
 from .train import train
 
@@ -75,10 +76,10 @@ def tucker2(model: Detector, rank_ratio: float | None = 0.25, energy: float | No
     channels, or by the ``energy`` (0 < energy <= 1) of each unfolding's spectrum.
     The ranks go into the copy's arch, so its model file rebuilds it."""
     if (rank_ratio is None) == (energy is None):
-        raise ValueError("tucker2: give exactly one of rank_ratio and energy")
+        raise ParamError("tucker2: give exactly one of rank_ratio and energy")
     for name, value in (("rank_ratio", rank_ratio), ("energy", energy)):
         if value is not None and not 0 < value <= 1:
-            raise ValueError(f"tucker2: {name} must be in (0, 1], got {value!r}")
+            raise ParamError(f"tucker2: {name} must be in (0, 1], got {value!r}")
     model = copy_of(model)
     ranks = dict(model.arch.get("lowrank", {}))
     for name, conv in list(model.named_modules()):
@@ -97,12 +98,13 @@ def tucker2(model: Detector, rank_ratio: float | None = 0.25, energy: float | No
 class LowRankParams:
     rank_ratio: float = 0.25            # each factor's rank as a share of its side's channels
     finetune_epochs: int | None = None  # None: the profile's epochs
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"rank_ratio": (0, 1, "open low"), "finetune_epochs": (1, 10**6, "integer")}
 
 
 def finetune_params(params: RunParams, lp: LowRankParams) -> RunParams:
     """``params`` with the fine-tuning's epochs."""
-    if lp.finetune_epochs is not None and (not isinstance(lp.finetune_epochs, int) or lp.finetune_epochs < 1):
-        raise ValueError(f"lowrank.finetune_epochs: expected a positive integer or None, got {lp.finetune_epochs!r}")
+    check_settings(lp)
     return validate(override(params, **{"train.epochs": lp.finetune_epochs or params.train.epochs}))
 
 
@@ -111,7 +113,7 @@ def run_tucker2(params: RunParams, lp: LowRankParams, source: str | Path, root: 
     """The trained model file ``source`` factorised by ``tucker2`` at ``lp.rank_ratio``,
     then fine-tuned through the one training loop; the fine-tuning's metrics."""
     if not Path(source).is_file():
-        raise ValueError(f"source: no model file at {source}")
+        raise ModelFileError(f"source: no model file at {source}")
     finetune = finetune_params(params, lp)
     model = tucker2(load_weights(source), rank_ratio=lp.rank_ratio)  # checks the ratio before any training
     folder = run_dir(root, finetune, "tucker2", {**asdict(lp), "source": str(Path(source).resolve())})

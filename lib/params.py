@@ -9,6 +9,7 @@ from types import UnionType
 from typing import Union, get_args, get_origin, get_type_hints
 
 from .data import DATASETS, BuiltinSpec
+from .errors import StudyError
 from .data.augment import AugmentParams
 from .hashing import stable_hash
 from .models import REGISTRY
@@ -22,7 +23,7 @@ OPTIMIZERS = ("sgd", "adam")
 WARMUPS = ("prebias", "burn-in")  # lib.train.optim
 
 
-class ParamError(ValueError):
+class ParamError(StudyError, ValueError):
     """A parameter is invalid; the message names it and what was expected."""
 
 
@@ -236,14 +237,33 @@ def _matches(value, hint) -> bool:
     return isinstance(value, hint)
 
 
+def _type_name(hint) -> str:
+    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
+
+
 def _typed(obj, name: str, value, dotted: str):
     """``value`` for field ``name`` of ``obj``, checked against the field's type (lists as
     tuples), else ParamError: a value of the wrong kind fails here, not deep in a run."""
     hint = get_type_hints(type(obj))[name]
     if dotted not in (*RANGES, *COUNTS) and not _matches(value, hint):  # validate's check of a number says more
-        expected = str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
-        raise ParamError(f"{dotted}: expected {expected}, got {value!r}")
+        raise ParamError(f"{dotted}: expected {_type_name(hint)}, got {value!r}")
     return tuple(value) if isinstance(value, list) else value
+
+
+def check_settings(settings) -> None:
+    """A method's settings dataclass, before any work: every field of its declared type,
+    and every number (each member of a tuple) finite and in the range its class declares
+    in ``RANGES`` (field -> (low, high, kind), as ``RANGES`` here; None passes where the
+    type allows it). The method's own ``check`` adds the rules that tie fields together."""
+    cls = type(settings)
+    hints, ranges = get_type_hints(cls), getattr(cls, "RANGES", {})
+    for f in fields(settings):
+        value, name = getattr(settings, f.name), f"{cls.__name__}.{f.name}"
+        if not _matches(value, hints[f.name]):
+            raise ParamError(f"{name}: expected {_type_name(hints[f.name])}, got {value!r}")
+        if f.name in ranges and value is not None:
+            for member in value if isinstance(value, tuple) else (value,):
+                _in_range(name, member, *ranges[f.name])
 
 
 def _replace_path(obj, path: list[str], value, dotted: str):

@@ -22,12 +22,13 @@ from pathlib import Path
 from ghp_import import GhpError, ghp_import
 
 from .book_check import LANDING
+from .errors import StudyError, add_debug_flag, reported
 from .profiles import PROFILES
 
 PREVIEW_PROFILE = "smoke"
 
 
-class PublishError(RuntimeError):
+class PublishError(StudyError, RuntimeError):
     """The book cannot be published as asked; the message says why and what to do."""
 
 
@@ -74,12 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--branch", default="gh-pages", help="the branch that serves the pages")
     parser.add_argument("--book", type=Path, default=Path("."), help="the clone holding _build/html")
     parser.add_argument("--allow-smoke", action="store_true", help="publish a smoke-profile preview too")
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
-    try:
+    with reported(args.debug):
         print(publish(args.book, args.remote, args.branch, args.allow_smoke))
-    except PublishError as error:
-        print(f"make publish: {error}", file=sys.stderr)
-        return 1
     return 0
 
 

@@ -12,12 +12,13 @@ import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from .errors import StudyError
 from .paths import BEST
 
 SCHEMA = 3  # 1: the flat dicts before the typed result (no "schema" key); 2: budgets without what they inherit
 
 
-class ResultFormatError(ValueError):
+class ResultFormatError(StudyError, ValueError):
     """A result JSON this code cannot read (another schema, a missing field)."""
 
 

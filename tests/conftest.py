@@ -1,5 +1,6 @@
 import functools
 import os
+import subprocess
 import sys
 
 import pytest
@@ -45,3 +46,11 @@ def study_cache(tmp_path, monkeypatch):
     """A test's own $STUDY_CACHE (generated datasets, the images known to decode)."""
     monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped): a killed writer's."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

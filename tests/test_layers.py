@@ -16,7 +16,7 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 # Module prefix -> layer, low to high; a module may import its own layer's or lower ones'.
 # The longest matching prefix places a module; "lib" is the package's own __init__ only.
 LAYERS = {
-    "lib.hashing": 0, "lib.codecs": 0, "lib.paper": 0,
+    "lib.errors": 0, "lib.files": 0, "lib.hashing": 0, "lib.codecs": 0, "lib.paper": 0,
     "lib.data": 1, "lib.models": 1, "lib.params": 1, "lib.paths": 1, "lib.profiles": 1, "lib.result": 1,
     "lib.evaluate": 1, "lib.counting": 1, "lib.timing": 1,
     "lib.train": 2,

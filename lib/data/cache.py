@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..errors import writable_folder
+
 
 def cache_root() -> Path:
-    return Path(os.environ.get("STUDY_CACHE", Path.home() / ".cache" / "compression-study"))
+    """The cache folder, created, or ``FolderUnwritable`` naming it."""
+    return writable_folder(os.environ.get("STUDY_CACHE", Path.home() / ".cache" / "compression-study"),
+                           "the cache ($STUDY_CACHE)")

@@ -14,12 +14,12 @@ grey and CMYK images as RGB.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from ..files import atomic_write
 from .cache import cache_root
 
 # Pillow's own threshold for a decompression bomb warning (its error comes at twice it).
@@ -106,7 +106,5 @@ def save_decoded() -> None:
     for file in list(PENDING):
         file.parent.mkdir(parents=True, exist_ok=True)
         on_disk = set(file.read_text().splitlines()) if file.is_file() else set()
-        temporary = file.with_name(f"{file.name}.{os.getpid()}.tmp")
-        temporary.write_text("\n".join(sorted(on_disk | known(file))) + "\n")
-        os.replace(temporary, file)
+        atomic_write(("\n".join(sorted(on_disk | known(file))) + "\n").encode(), file)
         PENDING.discard(file)

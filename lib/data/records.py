@@ -12,13 +12,14 @@ from typing import Callable, Iterable, TypeVar
 
 import numpy as np
 
+from ..errors import StudyError
 from .pixels import ImageProblem, checked_size, save_decoded
 
 T = TypeVar("T")
 SHOWN_PROBLEMS = 20
 
 
-class DatasetError(ValueError):
+class DatasetError(StudyError, ValueError):
     """A dataset could not be opened; the message names every bad file and field."""
 
 

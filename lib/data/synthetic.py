@@ -23,9 +23,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from ..files import remove_leftovers, temporary
+from ..hashing import stable_hash
 from .cache import cache_root
 from .records import DatasetError
-from ..hashing import stable_hash
 from .shapes import SHAPES, bar, blob, place
 
 VARIANTS = {"light": 0, "dark": 1}
@@ -210,8 +211,8 @@ def builtin_dataset(spec: BuiltinSpec = BuiltinSpec(), cache_dir: str | Path | N
     another process finished first is kept, since that process may be reading it)."""
     folder = Path(cache_dir or cache_root()) / f"builtin-{spec.variant}-{spec.key()}"
     if not (folder / "spec.json").is_file():
-        staging = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_leftovers(folder.parent)
+        staging = temporary(folder, "partial")
         write_dataset(spec, staging)
         try:
             os.replace(staging, folder)  # fails on a non-empty folder: never swapped under a reader

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
-from ..params import RunParams, validate
+from ..models.io import ModelFileError
+from ..params import ParamError, RunParams, validate
 from ..paths import TRAIN_RUNS, run_dir
 from ..train import train
 from .gan import GANKD, GANParams
@@ -25,10 +26,10 @@ def run_kd(params: RunParams, teacher_path: str | Path, method: KDParams | GANPa
     """Train the student of ``params`` (activation "leaky") from the teacher at ``teacher_path``."""
     validate(params)
     if params.model.activation != "leaky":
-        raise ValueError(f"model.activation: distillation students use 'leaky' (as in the paper), got "
+        raise ParamError(f"model.activation: distillation students use 'leaky' (as in the paper), got "
                          f"{params.model.activation!r}")
     if not Path(teacher_path).is_file():
-        raise ValueError(f"teacher: no model file at {teacher_path}")
+        raise ModelFileError(f"teacher: no model file at {teacher_path}")
     teacher = load_teacher(teacher_path)
     kind = GANKD if isinstance(method, GANParams) else HintKD
     callback = kind(teacher, method, teacher_file=teacher_path)  # its outputs shared with the runs beside it

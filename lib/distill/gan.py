@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -39,6 +40,9 @@ class GANParams:
     real: tuple[float, float] = (0.7, 1.0)
     fake: tuple[float, float] = (0.0, 0.3)
     swap: float = 0.05
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"adversarial_fraction": (0, 1, ""), "detection_weight": (0, 1e4, ""), "lr": (0, 1, "open low"),
+                              "real": (0, 1, ""), "fake": (0, 1, ""), "swap": (0, 1, "")}
 
 
 def discriminator(channels: int, width: float = 1.0) -> nn.Sequential:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +22,7 @@ from torch import Tensor, nn
 
 from ..models import Detector, capture
 from ..models.head import split_map
+from ..params import ParamError
 from ..train import Context
 from ..train.loss import box_loss, class_loss, flatten_targets
 from .teacher import TeacherCallback
@@ -39,6 +41,9 @@ class KDParams:
     nu: float = 0.5
     margin: float = 0.0
     hint_weight: float = 1.0
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"hints": (0, 10**3, "integer"), "mu": (0, 1, ""), "nu": (0, 1e4, ""), "margin": (0, 1e4, ""),
+                              "hint_weight": (0, 1e4, "")}
 
 
 def hint_pairs(student: Detector, hints: tuple[int, ...]) -> list[tuple[str, str]]:
@@ -48,7 +53,7 @@ def hint_pairs(student: Detector, hints: tuple[int, ...]) -> list[tuple[str, str
         raise ValueError(f"student: hints are defined for {sorted(STUDENT_TAPS)}, not {name!r}")
     unknown = [h for h in hints if h not in STUDENT_TAPS[name]]
     if unknown:
-        raise ValueError(f"kd.hints: teacher layers {unknown} have no student tap; expected some of {sorted(STUDENT_TAPS[name])}")
+        raise ParamError(f"kd.hints: teacher layers {unknown} have no student tap; expected some of {sorted(STUDENT_TAPS[name])}")
     return [(str(h), STUDENT_TAPS[name][h]) for h in hints]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from ..method import Method, Outcome
 from ..params import validate
@@ -23,6 +24,8 @@ class RandomPruneParams:
     # LTH Local's sparsity gives this row the same setting)
     target_sparsity: float = LTHParams.target_sparsity
     rewind_epoch: int = LTHParams.rewind_epoch  # k: the dense run's weights the survivors start from
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"target_sparsity": (0, 1, "open low open high"), "rewind_epoch": (0, 10**6, "integer")}
 
 
 def run(params, rp: RandomPruneParams, inputs, root, log) -> Outcome:

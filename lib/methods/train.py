@@ -5,9 +5,10 @@ dense YOLOv3 is)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..method import Method, Outcome
-from ..params import override
+from ..params import check_settings, override
 from ..prune.rewind import train_keeping_snapshot
 
 
@@ -15,11 +16,12 @@ from ..prune.rewind import train_keeping_snapshot
 class ScratchParams:
     rewind_epoch: int = 10   # the epoch whose weights are kept for rewinding (the study gives the profile's)
     epoch_multiple: int = 1  # train.epochs times this: 2 is the budget of a ticket (dense run + retraining)
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"rewind_epoch": (0, 10**6, "integer"), "epoch_multiple": (1, 100, "integer")}
 
 
 def run(params, settings: ScratchParams, inputs, root, log) -> Outcome:
-    if not isinstance(settings.epoch_multiple, int) or settings.epoch_multiple < 1:
-        raise ValueError(f"train.epoch_multiple: expected a positive integer, got {settings.epoch_multiple!r}")
+    check_settings(settings)
     params = override(params, **{"train.epochs": params.train.epochs * settings.epoch_multiple})
     return Outcome(train_keeping_snapshot(params, settings.rewind_epoch, root, log=log), params)
 

@@ -14,6 +14,7 @@ from typing import BinaryIO, Callable
 import torch
 from torch.nn.utils import prune
 
+from ..errors import StudyError
 from .head import Detector
 from .zoo import build
 
@@ -51,7 +52,7 @@ def save_weights(model: Detector, file: str | os.PathLike | BinaryIO) -> None:
     write_bytes(to_bytes(weights_blob(model)), file)
 
 
-class ModelFileError(ValueError):
+class ModelFileError(StudyError, ValueError):
     """A model or checkpoint file cannot be used; the message names the file, what is
     wrong with it and what to do."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 import torch_pruning as tp
@@ -21,7 +22,7 @@ from torch import Tensor, nn
 
 from ..counting import count_macs, count_params
 from ..models import Detector, channel_counts, fresh, load_weights
-from ..params import RunParams, override, validate
+from ..params import ParamError, RunParams, check_settings, override, validate
 from ..paths import BEST, TRAIN_RUNS, run_dir
 from ..train import Callback, Context, train
 
@@ -39,15 +40,14 @@ class ChannelParams:
     slimming_lam: float = 1e-4     # "bn": the L1 term's weight on sum |gamma| (Liu et al.: 1e-4)
     from_scratch: bool = False     # the control (Liu et al. 2019, Scratch-B): the slim architecture from
                                    # new weights, trained as long as the source and fine-tuning together
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"macs_ratio": (0, 1, "open low open high"), "slimming_lam": (0, 1, "")}
 
 
 def check(cp: ChannelParams) -> ChannelParams:
-    if not 0 < cp.macs_ratio < 1:
-        raise ValueError(f"channels.macs_ratio: expected a fraction in (0, 1), got {cp.macs_ratio!r}")
+    check_settings(cp)
     if cp.importance not in IMPORTANCES:
-        raise ValueError(f"channels.importance: expected one of {IMPORTANCES}, got {cp.importance!r}")
-    if cp.slimming_lam < 0:
-        raise ValueError(f"channels.slimming_lam: expected >= 0, got {cp.slimming_lam!r}")
+        raise ParamError(f"channels.importance: expected one of {IMPORTANCES}, got {cp.importance!r}")
     return cp
 
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from ..models import Detector
-from ..params import RunParams, override, validate
+from ..params import ParamError, RunParams, check_settings, override, validate
 from ..paths import TRAIN_RUNS, round_dir, run_dir, ticket_dir
 from ..train import Callback, Context, train
 from ..train.optim import lr_factor
@@ -40,6 +41,9 @@ class CSParams:
     s0: float = -0.1              # initial score
     mask_lr: float = 0.1          # the scores' SGD: Nesterov momentum 0.9, no decay
     rewind_epoch: int = 10
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"rounds": (1, 100, "integer"), "round_epochs": (1, 10**6, "integer"), "lam": (0, 1, ""),
+                              "s0": (-100, 100, ""), "mask_lr": (0, 100, "open low"), "rewind_epoch": (0, 10**6, "integer")}
 
 
 def epochs_per_round(cs: CSParams, params: RunParams) -> int:
@@ -47,13 +51,9 @@ def epochs_per_round(cs: CSParams, params: RunParams) -> int:
 
 
 def check(cs: CSParams, params: RunParams) -> CSParams:
-    for name, value in (("rounds", cs.rounds), ("round_epochs", 1 if cs.round_epochs is None else cs.round_epochs)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"cs.{name}: expected a positive integer, got {value!r}")
-    if cs.lam < 0 or cs.mask_lr <= 0:
-        raise ValueError(f"cs.lam: expected >= 0 and cs.mask_lr > 0, got {cs.lam}, {cs.mask_lr}")
+    check_settings(cs)
     if not 0 <= cs.rewind_epoch < min(epochs_per_round(cs, params), params.train.epochs):
-        raise ValueError(f"cs.rewind_epoch: expected 0 <= k < the epochs of a round and of the ticket, got {cs.rewind_epoch}")
+        raise ParamError(f"cs.rewind_epoch: expected 0 <= k < the epochs of a round and of the ticket, got {cs.rewind_epoch}")
     return cs
 
 

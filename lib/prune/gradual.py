@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 
 from ..models import Detector
-from ..params import RunParams, override, validate
+from ..params import ParamError, RunParams, check_settings, override, validate
 from ..paths import TRAIN_RUNS, run_dir
 from ..train import Callback, Context, train
 from .filters import FilterMasks, compact
-from .magnitude import SCOPES, check_sparsity, magnitude_prune
+from .magnitude import SCOPES, magnitude_prune
 from .masks import apply_masks, prunable_layers, sparsity as mask_sparsity
 
 STRUCTURES = ("weights", "filters")
@@ -38,22 +39,23 @@ class GradualParams:
     scope: str = "layer"           # weights: "layer" (each tensor) or "global" (one threshold)
     epoch_multiple: int = 2        # the run trains train.epochs x this: 2 is LTH's and CS's total
                                    # (a dense or search run, then the ticket's)
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"final_sparsity": (0, 1, "open low open high"), "initial_sparsity": (0, 1, "open high"),
+                              "start": (0, 1, "open high"), "end": (0, 1, "open low open high"),
+                              "updates": (1, 10**4, "integer"), "epoch_multiple": (1, 100, "integer")}
 
 
 def check(g: GradualParams) -> GradualParams:
-    check_sparsity(g.final_sparsity, "gradual.final_sparsity")
-    if not 0 <= g.initial_sparsity < g.final_sparsity:
-        raise ValueError(f"gradual.initial_sparsity: expected 0 <= s_i < s_f, got {g.initial_sparsity!r}")
-    if not 0 <= g.start < g.end < 1:
-        raise ValueError(f"gradual.start, gradual.end: expected 0 <= start < end < 1 (fractions of the run; the "
+    check_settings(g)
+    if not g.initial_sparsity < g.final_sparsity:
+        raise ParamError(f"gradual.initial_sparsity: expected 0 <= s_i < s_f, got {g.initial_sparsity!r}")
+    if not g.start < g.end:
+        raise ParamError(f"gradual.start, gradual.end: expected 0 <= start < end < 1 (fractions of the run; the "
                          f"last epochs train at the final sparsity), got {g.start!r}, {g.end!r}")
-    for name in ("updates", "epoch_multiple"):
-        if not isinstance(getattr(g, name), int) or getattr(g, name) < 1:
-            raise ValueError(f"gradual.{name}: expected a positive integer, got {getattr(g, name)!r}")
     if g.structure not in STRUCTURES:
-        raise ValueError(f"gradual.structure: expected one of {STRUCTURES}, got {g.structure!r}")
+        raise ParamError(f"gradual.structure: expected one of {STRUCTURES}, got {g.structure!r}")
     if g.scope not in SCOPES:
-        raise ValueError(f"gradual.scope: expected one of {SCOPES}, got {g.scope!r}")
+        raise ParamError(f"gradual.scope: expected one of {SCOPES}, got {g.scope!r}")
     return g
 
 

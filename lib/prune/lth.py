@@ -12,14 +12,15 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from torch import Tensor
 
 from ..models import fresh
-from ..params import RunParams, validate
+from ..params import ParamError, RunParams, check_settings, validate
 from ..paths import TRAIN_RUNS, round_dir, run_dir
 from ..train import train
-from .magnitude import SCOPES, check_sparsity, magnitude_prune
+from .magnitude import SCOPES, magnitude_prune
 from .rewind import RewindSnapshot, StartFrom, load_snapshot, trained_model
 
 
@@ -32,6 +33,9 @@ class LTHParams:
     rewind_epoch: int = 10         # k: survivors go back to their values after epoch k of round 0
     reinit: bool = False           # the control (Frankle & Carbin): survivors start from new random
                                    # weights (``reinit_seed``), not from round 0's
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"target_sparsity": (0, 1, "open low open high"), "rounds": (1, 100, "integer"),
+                              "rate": (0, 1, "open low open high"), "rewind_epoch": (0, 10**6, "integer")}
 
     def sparsities(self) -> list[float]:
         """Cumulative sparsity after each round, ending exactly at target_sparsity."""
@@ -41,18 +45,16 @@ class LTHParams:
 
 
 def check(lth: LTHParams, params: RunParams) -> LTHParams:
-    check_sparsity(lth.target_sparsity, "lth.target_sparsity")
+    check_settings(lth)
     if lth.scope not in SCOPES:
-        raise ValueError(f"lth.scope: expected one of {SCOPES}, got {lth.scope!r}")
-    if lth.rate is not None:
-        check_sparsity(lth.rate, "lth.rate")
-    if (lth.rounds is None and lth.rate is None) or (lth.rounds is not None and lth.rounds < 1):
-        raise ValueError(f"lth.rounds: expected a positive number of rounds, or a rate, got {lth.rounds!r}")
+        raise ParamError(f"lth.scope: expected one of {SCOPES}, got {lth.scope!r}")
+    if lth.rounds is None and lth.rate is None:
+        raise ParamError("lth.rounds: expected a positive number of rounds, or a rate, got neither")
     if lth.rounds and lth.rate and not math.isclose((1 - lth.rate) ** lth.rounds, 1 - lth.target_sparsity):
-        raise ValueError(f"lth: {lth.rounds} rounds at rate {lth.rate} reach sparsity "
+        raise ParamError(f"lth: {lth.rounds} rounds at rate {lth.rate} reach sparsity "
                          f"{1 - (1 - lth.rate) ** lth.rounds:.4f}, not the target {lth.target_sparsity}")
     if not 0 <= lth.rewind_epoch < params.train.epochs:
-        raise ValueError(f"lth.rewind_epoch: expected 0 <= k < train.epochs ({params.train.epochs}), got {lth.rewind_epoch}")
+        raise ParamError(f"lth.rewind_epoch: expected 0 <= k < train.epochs ({params.train.epochs}), got {lth.rewind_epoch}")
     return lth
 
 

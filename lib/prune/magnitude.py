@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from ..models import Detector
+from ..params import ParamError
 from .masks import apply_masks, prunable_layers, weight
 
 SCOPES = ("global", "layer")
@@ -15,7 +16,7 @@ SCOPES = ("global", "layer")
 
 def check_sparsity(sparsity: float, name: str = "sparsity") -> float:
     if not 0 < sparsity < 1:
-        raise ValueError(f"{name}: expected a fraction in (0, 1), got {sparsity!r}")
+        raise ParamError(f"{name}: expected a fraction in (0, 1), got {sparsity!r}")
     return sparsity
 
 
@@ -35,7 +36,7 @@ def magnitude_prune(model: Detector, sparsity: float, scope: str = "global") -> 
     """
     check_sparsity(sparsity)
     if scope not in SCOPES:
-        raise ValueError(f"scope: expected one of {SCOPES}, got {scope!r}")
+        raise ParamError(f"scope: expected one of {SCOPES}, got {scope!r}")
     layers = prunable_layers(model)
     with torch.no_grad():
         # a masked-out weight scores -1, below every alive one (|w| >= 0)

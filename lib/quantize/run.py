@@ -8,12 +8,13 @@ from __future__ import annotations
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 
 from ..models import load_weights
-from ..models.io import read_file
-from ..params import RunParams, validate
+from ..models.io import ModelFileError, read_file
+from ..params import RunParams, check_settings, validate
 from ..data import DetectionIndex
 from ..paths import BEST, TRAIN_RUNS, run_dir
 from ..train.checkpoint import atomic_save
@@ -28,11 +29,12 @@ CALIBRATION = "calibration.pt"  # the images the observers saw: (N, 3, H, W) flo
 class Int8Params:
     calibration_images: int = 32    # the first training images in the loader's order, not augmented
     keep_outputs_fp32: bool = True  # the output convs in float32
+    # each number's range, checked with its type before any work (lib.params.check_settings)
+    RANGES: ClassVar[dict] = {"calibration_images": (1, 10**6, "integer")}
 
 
 def check(q: Int8Params) -> Int8Params:
-    if not isinstance(q.calibration_images, int) or q.calibration_images < 1:
-        raise ValueError(f"int8.calibration_images: expected a positive integer, got {q.calibration_images!r}")
+    check_settings(q)
     return q
 
 
@@ -65,7 +67,7 @@ def run_int8(params: RunParams, q: Int8Params, source: str | Path, root: str | P
     if done is not None:
         return done
     if not Path(source).is_file():
-        raise ValueError(f"source: no model file at {source}")
+        raise ModelFileError(f"source: no model file at {source}")
     data = open_data(params)
     classes = data["train"].classes
     check_task(load_weights(source), *data_task(params, data["train"]), f"source {source}",

@@ -20,12 +20,13 @@ import sys
 import time
 from pathlib import Path
 
+from ..errors import add_debug_flag, reported
 from ..paths import BOOK_PAGES, BOOK_TOC, CLUSTER_JOBS, REPO, STUDY_RESULTS
 from ..profiles import PROFILES
 from .executors import EXECUTORS, make_backend
 from .grid import study_runs
 from .resources import resources_for
-from .runner import StudyLocked, execute, remove_stale_pages, study_lock
+from .runner import execute, remove_stale_pages, study_lock
 from .toc import write_toc
 
 
@@ -57,7 +58,14 @@ def main(argv: list[str] | None = None) -> int:
     cluster.add_argument("--time-min", type=int, help="a job's time limit (a training past it is requeued)")
     cluster.add_argument("--partition", help="Slurm partition")
     cluster.add_argument("--parallelism", type=int, help="tasks of a job array (local: jobs) at once")
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
+    with reported(args.debug):
+        return study(parser, args)
+
+
+def study(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """The study ``args`` ask for, run; the exit status (0: every run done)."""
     datasets = None
     if args.dataset:
         datasets = {name: (str(Path(root).expanduser()) if root else None)
@@ -75,9 +83,6 @@ def main(argv: list[str] | None = None) -> int:
         with study_lock(results):
             report = execute(runs, REPO / "notebooks", args.root / BOOK_PAGES, results, cwd=args.root,
                              backend=backend)
-    except StudyLocked as error:
-        print(error, file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         jobs = "; jobs already submitted go on (on Slurm, scancel stops them)" if args.executor == "submitit" else ""
         print(f"study interrupted after {time.monotonic() - started:.0f} s; the finished runs are kept in {results}: "

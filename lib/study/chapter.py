@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..methods import get_method
-from ..params import ParamError, RunParams
+from ..params import ParamError, RunParams, check_settings
 from ..profiles import get_profile, profile_params
 from ..result import RunResult, read_result
-from ..train.checkpoint import atomic_write_json
+from ..files import atomic_write_json
 from .record import record
 from .rows import get_row
 
@@ -81,7 +81,7 @@ def run_params(row: str, profile: str, dataset: str, data_root: str | None, seed
     the profile's), then ``overrides`` of any field by dotted name ({"data.year": 2007})."""
     unknown = set(optional) - set(SHORTCUTS)
     if unknown:
-        raise ValueError(f"chapter parameters: unknown {sorted(unknown)}; expected {sorted(SHORTCUTS)}")
+        raise ParamError(f"chapter parameters: unknown {sorted(unknown)}; expected {sorted(SHORTCUTS)}")
     spec = get_row(row)
     given = {"data.dataset": dataset, "data.data_root": data_root, "model.name": spec.arch,
              "model.activation": spec.activation, "train.seed": seed, **spec.params}
@@ -104,18 +104,20 @@ def method_params(method: type, row: str, profile: str, **given):
     names = {f.name: f for f in fields(method)}
     unknown = set(settings) - set(names)
     if unknown:
-        raise ValueError(f"{method.__name__}: unknown settings {sorted(unknown)}; expected some of {sorted(names)}")
+        raise ParamError(f"{method.__name__}: unknown settings {sorted(unknown)}; expected some of {sorted(names)}")
     if "rewind_epoch" in names:
         settings["rewind_epoch"] = rewind_point(profile, settings.get("rewind_epoch"))
     for name, value in settings.items():
         if isinstance(names[name].default, tuple):
             settings[name] = as_tuple(name, value)
-    return method(**settings)
+    chosen = method(**settings)
+    check_settings(chosen)
+    return chosen
 
 
 def as_tuple(name: str, value) -> tuple:
     if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{name}: expected a list such as [36, 61], got {value!r} "
+        raise ParamError(f"{name}: expected a list such as [36, 61], got {value!r} "
                          f"(with papermill, pass lists as YAML: -y '{name}: [36, 61]')")
     return tuple(value)
 
@@ -129,17 +131,17 @@ def read_inputs(row: str, paths: list[str]) -> dict[str, RunResult | None]:
     given: dict[str, RunResult | None] = dict.fromkeys(get_method(spec.method).inputs)
     for path in paths:
         if not Path(path).is_file():
-            raise ValueError(f"inputs: no result file {path}")
+            raise ParamError(f"inputs: no result file {path}")
         result = read_result(path)
         if result.row not in wanted:
-            raise ValueError(f"inputs: {path} is a result of row {result.row!r}; row {row} reads "
+            raise ParamError(f"inputs: {path} is a result of row {result.row!r}; row {row} reads "
                              f"{dict(spec.inputs)}")
         if given[wanted[result.row]] is not None:
-            raise ValueError(f"inputs: two results of row {result.row!r} given (the second: {path}); give one")
+            raise ParamError(f"inputs: two results of row {result.row!r} given (the second: {path}); give one")
         given[wanted[result.row]] = result
     missing = [name for name in get_method(spec.method).required if given[name] is None]
     if missing:
-        raise ValueError(f"inputs: row {row} needs the results of {[spec.inputs[n] for n in missing]} "
+        raise ParamError(f"inputs: row {row} needs the results of {[spec.inputs[n] for n in missing]} "
                          f"(its {missing}); with papermill: -y 'inputs: [\"dense.json\"]'")
     return given
 
@@ -164,6 +166,6 @@ def save_result(path: str, payload: RunResult | dict) -> None:
     """The notebook's last act: its result JSON (a row's typed result, or a study-wide
     chapter's table), written atomically (the runner's 'done')."""
     if not path:
-        raise ValueError("result_path: empty; the study runner passes it (or give one when running by hand)")
+        raise ParamError("result_path: empty; the study runner passes it (or give one when running by hand)")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(payload.to_dict() if isinstance(payload, RunResult) else payload, Path(path))

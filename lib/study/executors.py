@@ -18,12 +18,14 @@ import os
 import re
 import subprocess
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import psutil
 import submitit
 
+from ..params import ParamError
 from .resources import Resources
 from .task import Task, error_line
 
@@ -35,20 +37,26 @@ class Threads:
 
     def __init__(self, jobs: int):
         if not isinstance(jobs, int) or jobs < 1:
-            raise ValueError(f"jobs: expected a positive number of notebooks at once, got {jobs}")
+            raise ParamError(f"jobs: expected a positive number of notebooks at once, got {jobs}")
         self.slots = jobs
         self._stack = ExitStack()
 
     def __enter__(self):
         self._stack.enter_context(kernel_threads(self.slots))
         self.pool = self._stack.enter_context(ThreadPoolExecutor(self.slots))
+        self.handles: list[Future] = []
         return self
 
-    def __exit__(self, *exc):
-        return self._stack.__exit__(*exc)
+    def __exit__(self, kind, error, traceback):
+        if kind is not None and issubclass(kind, KeyboardInterrupt):
+            self.pool.shutdown(wait=False, cancel_futures=True)  # no run starts after a Ctrl-C
+            stop_kernels(self.handles)
+        return self._stack.__exit__(kind, error, traceback)
 
     def submit(self, tasks: list[Task], log) -> list:
-        return [self.pool.submit(task) for task in tasks]
+        handles = [self.pool.submit(task) for task in tasks]
+        self.handles += handles
+        return handles
 
     def wait(self, handles: list) -> list:
         return list(wait(handles, return_when=FIRST_COMPLETED).done)
@@ -56,6 +64,21 @@ class Threads:
     def failure(self, handle) -> str | None:
         err = handle.exception()
         return None if err is None else error_line(err)
+
+
+def stop_kernels(handles: list[Future], grace_s: float = 3.0) -> None:
+    """End the kernels this process started, until every run's thread has returned. A
+    Ctrl-C reaches this process only (jupyter_client starts each kernel in a session of
+    its own), and the threads would otherwise wait for their notebooks to end. A training
+    stopped mid-epoch resumes from its last finished epoch; its half-written files are
+    removed on the next start (``lib.files``)."""
+    while not all(handle.done() for handle in handles):
+        kernels = psutil.Process().children(recursive=True)
+        for kernel in kernels:
+            kernel.terminate()
+        for kernel in psutil.wait_procs(kernels, timeout=grace_s)[1]:
+            kernel.kill()
+        time.sleep(0.1)  # a thread starting its kernel just now: caught on the next pass
 
 
 @contextmanager
@@ -175,4 +198,4 @@ def make_backend(executor: str, jobs: int, resources: Resources, jobs_dir: Path,
         return Threads(jobs)
     if executor == "submitit":
         return Submitit(jobs_dir, resources, cluster)
-    raise ValueError(f"executor: expected one of {list(EXECUTORS)}, got {executor!r}")
+    raise ParamError(f"executor: expected one of {list(EXECUTORS)}, got {executor!r}")

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..hashing import data_identity, stable_hash
+from ..params import ParamError
 from ..profiles import get_profile
 from .plan import EVERY_ROW, Plan, plan_of
 from .rows import PAPER_DATASET, ROW, Row, rows_of
@@ -25,11 +26,11 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     definition, plan = get_profile(profile), plan_of(profile)
     seeds = plan.seeds if seeds is None else seeds
     if not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds: expected a positive integer, got {seeds!r}")
+        raise ParamError(f"seeds: expected a positive integer, got {seeds!r}")
     datasets = datasets or dict.fromkeys(definition.datasets)
     unknown = set(datasets) - set(PAPER_DATASET)
     if unknown:
-        raise ValueError(f"dataset: unknown {sorted(unknown)}; expected some of {sorted(PAPER_DATASET)}")
+        raise ParamError(f"dataset: unknown {sorted(unknown)}; expected some of {sorted(PAPER_DATASET)}")
     check_roots(datasets)
     if seed_rows is None:  # the plan's, on the datasets this study runs
         seed_rows = tuple(e for e in plan.seed_rows if e.partition("@")[2] in ("", *datasets))
@@ -49,7 +50,7 @@ def study_runs(profile: str, datasets: dict[str, str | None] | None = None, seed
     if only:
         chapters = {r.chapter for r in runs}
         if set(only) - chapters:
-            raise ValueError(f"only: unknown chapters {sorted(set(only) - chapters)}; expected some of {sorted(chapters)}")
+            raise ParamError(f"only: unknown chapters {sorted(set(only) - chapters)}; expected some of {sorted(chapters)}")
         runs = [r for r in runs if r.chapter in only]
     return runs
 
@@ -60,11 +61,11 @@ def check_roots(datasets: dict[str, str | None]) -> None:
     for name, root in datasets.items():
         if name.startswith("builtin"):
             if root:
-                raise ValueError(f"dataset {name}: generated, it takes no data root (got {root})")
+                raise ParamError(f"dataset {name}: generated, it takes no data root (got {root})")
         elif not root:
-            raise ValueError(f"dataset {name}: needs its data root: --dataset {name}=PATH")
+            raise ParamError(f"dataset {name}: needs its data root: --dataset {name}=PATH")
         elif not Path(root).expanduser().is_dir():
-            raise ValueError(f"dataset {name}: data root {root} is not a folder")
+            raise ParamError(f"dataset {name}: data root {root} is not a folder")
 
 
 def page_name(row: str, dataset: str, seed: int) -> str:
@@ -78,9 +79,9 @@ def seeded_rows(entries: tuple[str, ...], datasets: dict) -> dict[str, set[str]]
     for entry in entries:
         row, _, dataset = entry.partition("@")
         if row not in ROW:
-            raise ValueError(f"seed rows: unknown row {row!r} in {entry!r}; expected one of {list(ROW)}")
+            raise ParamError(f"seed rows: unknown row {row!r} in {entry!r}; expected one of {list(ROW)}")
         if dataset and dataset not in datasets:
-            raise ValueError(f"seed rows: {entry!r} names dataset {dataset!r}, not one of the study's {list(datasets)}")
+            raise ParamError(f"seed rows: {entry!r} names dataset {dataset!r}, not one of the study's {list(datasets)}")
         for name in [dataset] if dataset else datasets:
             chosen[name].add(row)
     return chosen

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from ..params import ParamError
+
 
 @dataclass(frozen=True)
 class Resources:
@@ -26,9 +28,9 @@ class Resources:
     def __post_init__(self):
         for name in ("cpus", "mem_gb", "time_min", "parallelism"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"resources {name}: expected a positive integer, got {getattr(self, name)!r}")
+                raise ParamError(f"resources {name}: expected a positive integer, got {getattr(self, name)!r}")
         if not isinstance(self.gpus, int) or self.gpus < 0:
-            raise ValueError(f"resources gpus: expected a non-negative integer, got {self.gpus!r}")
+            raise ParamError(f"resources gpus: expected a non-negative integer, got {self.gpus!r}")
 
 
 PROFILE_RESOURCES: dict[str, Resources] = {
@@ -45,8 +47,8 @@ FIELDS = tuple(f.name for f in fields(Resources))
 def resources_for(profile: str, **overrides) -> Resources:
     """The profile's resources with the given fields replaced (None: keep the profile's)."""
     if profile not in PROFILE_RESOURCES:
-        raise ValueError(f"resources: no defaults for profile {profile!r}; expected one of {sorted(PROFILE_RESOURCES)}")
+        raise ParamError(f"resources: no defaults for profile {profile!r}; expected one of {sorted(PROFILE_RESOURCES)}")
     unknown = set(overrides) - set(FIELDS)
     if unknown:
-        raise ValueError(f"resources: unknown fields {sorted(unknown)}; expected some of {list(FIELDS)}")
+        raise ParamError(f"resources: unknown fields {sorted(unknown)}; expected some of {list(FIELDS)}")
     return replace(PROFILE_RESOURCES[profile], **{k: v for k, v in overrides.items() if v is not None})

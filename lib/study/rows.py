@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import KW_ONLY, dataclass, field
 
 from ..methods import get_method
+from ..params import ParamError
 
 PAPER_DATASETS = ("voc", "exdark")
 # The paper's dataset each of ours stands in for (for the side-by-side percentages).
@@ -146,12 +147,12 @@ ORDER = {row.id: i for i, row in enumerate(ROWS)}
 
 def get_row(row_id: str) -> Row:
     if row_id not in ROW:
-        raise ValueError(f"row: unknown row {row_id!r}; expected one of {list(ROW)}")
+        raise ParamError(f"row: unknown row {row_id!r}; expected one of {list(ROW)}")
     return ROW[row_id]
 
 
 def rows_of(dataset: str) -> list[Row]:
     """The rows run on ``dataset`` (one of ours or the paper's), in the table's order."""
     if dataset not in PAPER_DATASET:
-        raise ValueError(f"dataset: unknown {dataset!r}; expected one of {sorted(PAPER_DATASET)}")
+        raise ParamError(f"dataset: unknown {dataset!r}; expected one of {sorted(PAPER_DATASET)}")
     return [row for row in ROWS if PAPER_DATASET[dataset] in row.datasets]

@@ -5,27 +5,39 @@ papermill's traceback:
     python -m lib.study.run_chapter notebooks/01_baseline.ipynb /tmp/tiny.ipynb -p profile smoke \\
         -p row yolov3-tiny -p result_path /tmp/tiny.json
 
-Takes papermill's own options (-p, -y, -f, ...). The executed notebook keeps the
-full traceback for whoever wants it.
+Takes papermill's own options (-p, -y, -f, ...), and ``--debug``: tracebacks instead of
+the one line (the kernel shows its own too). The executed notebook keeps the full
+traceback for whoever wants it.
 """
 from __future__ import annotations
 
 import sys
 
+import click
 from papermill.cli import papermill as papermill_cli
 from papermill.exceptions import PapermillExecutionError
 
+from ..errors import reported
 from .task import error_line
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    try:
-        papermill_cli.main(args=["--no-progress-bar", *argv], prog_name="python -m lib.study.run_chapter",
-                           standalone_mode=False)
-    except PapermillExecutionError as error:
-        print(error_line(error), file=sys.stderr)
-        return 1
+    debug = "--debug" in argv
+    with reported(debug):
+        try:
+            papermill_cli.main(args=["--no-progress-bar", *(a for a in argv if a != "--debug")],
+                               prog_name="python -m lib.study.run_chapter", standalone_mode=False)
+        except PapermillExecutionError as error:
+            if debug:
+                raise
+            print(error_line(error), file=sys.stderr)
+            return 1
+        except click.ClickException as error:  # papermill's own usage errors
+            if debug:
+                raise
+            print(f"{type(error).__name__}: {error.format_message()}", file=sys.stderr)
+            return 2
     return 0
 
 

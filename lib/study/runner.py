@@ -11,13 +11,12 @@ A run and the task that executes its notebook: ``lib.study.task``.
 """
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import locked
 from ..paths import page_file, result_file
 from .executors import Threads
 from .task import Run, Task
@@ -147,30 +146,13 @@ def progress(report: Report, left: int, elapsed: float) -> str:
     return line
 
 
-class StudyLocked(RuntimeError):
-    """Another study is writing into the same tree."""
-
-
 @contextmanager
 def study_lock(results_dir: Path):
     """Held while a study runs in a tree: a second study on the same tree stops at once
-    with a clear message instead of racing the first for the same runs."""
-    results_dir = Path(results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    with open(results_dir / ".lock", "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            raise StudyLocked(f"another study is running in this tree ({results_dir}, pid {lock.read().strip() or '?'}); "
-                              "wait for it to finish, or stop it, then run this command again") from None
-        lock.truncate(0)
-        lock.write(str(os.getpid()))
-        lock.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with a clear message (``FolderBusy``) instead of racing the first for the same runs."""
+    with locked(results_dir, "the study's results folder", "another study runs in this tree; wait for it to "
+                "finish, or stop it, then run this command again"):
+        yield
 
 
 def remove_stale_pages(runs: list[Run], output_dir: Path) -> list[Path]:

@@ -67,9 +67,12 @@ def execute_one(run: Run, template: Path, output: Path, target: Path, inputs: li
     output.parent.mkdir(parents=True, exist_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     parameters = {**run.parameters, "result_path": str(target.resolve()), "inputs": [str(p.resolve()) for p in inputs]}
-    papermill.execute_notebook(str(template), str(output), parameters=parameters, kernel_name="python3",
-                               progress_bar=False, cwd=str(cwd) if cwd else None,
-                               extra_arguments=QUIET_KERNEL)
+    # The kernel starts in ``cwd`` through nbclient's resources, not papermill's ``cwd``:
+    # that one changes this whole process's folder for the notebook's duration, so with
+    # two notebooks at once one kernel could start in the folder another had just left.
+    papermill.execute_notebook(str(template.resolve()), str(output.resolve()), parameters=parameters,
+                               kernel_name="python3", progress_bar=False, extra_arguments=QUIET_KERNEL,
+                               resources={"metadata": {"path": str(Path(cwd or ".").resolve())}})
     if not target.exists():
         raise RuntimeError(f"the notebook finished without writing {target}")
     finish_notebook(output, run.title, parameters, target, f"notebooks/{template.name}",

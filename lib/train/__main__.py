@@ -13,9 +13,7 @@ import ast
 import json
 import sys
 
-from ..data import DatasetError
-from ..models import ModelFileError
-from ..params import ParamError
+from ..errors import add_debug_flag, reported
 from ..paths import TRAIN_RUNS, run_dir as params_run_dir
 from ..profiles import PROFILES, profile_params
 from .run import train
@@ -43,6 +41,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--run-dir", help=f"default: {TRAIN_RUNS}/train-<model>-<hash of the parameters>")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: CUDA when present)")
     parser.add_argument("--workers", type=int, default=0, help="data loader processes")
+    add_debug_flag(parser)
     args = parser.parse_args(argv)
     overrides = {SHORTCUTS[k]: v for k, v in vars(args).items() if k in SHORTCUTS and v is not None}
     for item in args.set:
@@ -50,16 +49,14 @@ def main(argv: list[str] | None = None) -> dict:
         if not sep:
             parser.error(f"--set {item!r}: expected GROUP.FIELD=VALUE")
         overrides[key] = literal(value)
-    try:
+    with reported(args.debug):
         params = profile_params(args.profile, **overrides)
         run_dir = args.run_dir or params_run_dir(TRAIN_RUNS, params)
-        metrics = train(params, run_dir, device=args.device, workers=args.workers)
-    except (ParamError, DatasetError, ModelFileError) as error:  # the message says it all: no traceback
-        print(f"{type(error).__name__}: {error}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print(f"interrupted; {run_dir} keeps every finished epoch: run the same command to resume", file=sys.stderr)
-        sys.exit(130)
+        try:
+            metrics = train(params, run_dir, device=args.device, workers=args.workers)
+        except KeyboardInterrupt:
+            print(f"interrupted; {run_dir} keeps every finished epoch: run the same command to resume", file=sys.stderr)
+            sys.exit(130)
     if metrics:
         test = metrics["test"]
         print(f"run {run_dir}: val mAP@0.5 {metrics['val_map50']:.4f}, test mAP@0.5 {test['map50']:.4f}, "

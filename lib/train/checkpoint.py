@@ -2,9 +2,6 @@
 a truncated file in place of a good one), with every RNG state for exact resumes."""
 from __future__ import annotations
 
-import errno
-import json
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -12,32 +9,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..files import atomic_write
 from ..models.io import read_file, to_bytes
-
-
-def atomic_write(data: bytes, path: Path) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``:
-    a crash, a kill or a full disk mid-write leaves the previous file whole."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        if error.errno == errno.ENOSPC:
-            raise OSError(error.errno, f"no space left on the device while writing {path}; the previous "
-                                       f"{path.name} and every earlier result are intact: free space and run the "
-                                       "same command again") from None
-        raise
 
 
 def atomic_save(obj: Any, path: Path) -> None:
     """``obj`` saved by torch; the file's bytes do not depend on its name (``to_bytes``)."""
     atomic_write(to_bytes(obj), path)
-
-
-def atomic_write_json(obj: Any, path: Path) -> None:
-    atomic_write(json.dumps(obj, indent=1, sort_keys=True).encode(), path)
 
 
 def rng_state() -> dict:

@@ -4,6 +4,7 @@ Runs live in a folder named by their parameters' hash; a finished run is not red
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -14,13 +15,15 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
 from ..data import DetectionDataset, DetectionIndex, collate, multiscale_sizes, open_split
 from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
+from ..files import atomic_write_json, locked
 from ..models import Detector, build, default_anchors
 from ..models.anchors import kmeans_anchors
 from ..models.io import from_state, read_file
 from ..params import ParamError, RunParams, validate
 from ..paths import BEST, METRICS, TRAIN_RUNS, run_dir as params_run_dir
+from ..result import ResultFormatError
 from .callbacks import Callback
-from .checkpoint import atomic_write_json, seed_everything
+from .checkpoint import seed_everything
 from .distributed import World, setup, teardown
 from .loop import Loop, fit, same_params
 from .loss import YoloLoss
@@ -157,8 +160,13 @@ def finished(run_dir: Path, params: RunParams) -> dict | None:
     (``run_dir``); None if it has not."""
     done = run_dir / METRICS
     if done.exists():
-        metrics = json.loads(done.read_text())
-        if same_params(metrics["params"], params):
+        try:
+            metrics = json.loads(done.read_text())
+            saved = metrics["params"]
+        except (ValueError, KeyError, TypeError):
+            raise ResultFormatError(f"{done}: not a run's metrics file (damaged or edited); delete it to score the "
+                                    "run again from its checkpoints") from None
+        if same_params(saved, params):
             return {**metrics, "run_dir": str(run_dir)}
     return None
 
@@ -186,26 +194,47 @@ def train(params: RunParams, run_dir: str | Path | None = None, callbacks: list[
         return done
     world = setup(device)
     try:
-        data = open_data(params)  # every split validated before any model is built
-        classes = data["train"].classes
-        seed_everything(params.train.seed)
-        model = build_model(params, data["train"]) if model is None else given_model(model, params, data["train"])
-        model = training_layout(model.to(world.device))
-        val_loader = make_loader(data["val"], params, world, False, workers)
-        loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,
-                    loss_fn=YoloLoss(model, params.train),
-                    loader=make_loader(data["train"], params, world, True, workers),
-                    evaluate=evaluator(val_loader, params, world.device), device=world.device,
-                    sizes=multiscale_sizes(*params.data.multiscale) if params.data.multiscale else None,
-                    world_size=world.size, is_main=world.is_main, log=log)
-        history = fit(loop, run_dir, list(callbacks))
-        if not world.is_main:
-            return {}
-        test_loader = make_loader(data["test"], params, world, False, workers)
-        metrics = {"params": params.to_dict(), "classes": list(classes), "epochs": len(history),
-                   "val_map50": max(h["map50"] for h in history), "history": history,
-                   "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in history])),
-                   "test": test_metrics(model, run_dir, test_loader, params, world.device, classes)}
-        return finish(run_dir, metrics)
+        with held(run_dir, world, log):
+            return train_held(params, run_dir, callbacks, world, workers, log, model)
     finally:
         teardown(world)
+
+
+@contextmanager
+def held(run_dir: Path, world: World, log: Callable[[str], None]):
+    """The run folder, locked by the main process while it trains: a second training of
+    the same folder waits for the first, then finds it finished (or resumes it)."""
+    if not world.is_main:
+        yield
+        return
+    with locked(run_dir, "the run folder", "it is training there; this run goes on when that one stops", log):
+        yield
+
+
+def train_held(params: RunParams, run_dir: Path, callbacks: list[Callback], world: World, workers: int,
+               log: Callable[[str], None], model: Detector | None) -> dict:
+    """``train``'s work, in the folder it holds."""
+    done = finished(run_dir, params)  # the folder's previous holder may have finished it
+    if done is not None:
+        return done
+    data = open_data(params)  # every split validated before any model is built
+    classes = data["train"].classes
+    seed_everything(params.train.seed)
+    model = build_model(params, data["train"]) if model is None else given_model(model, params, data["train"])
+    model = training_layout(model.to(world.device))
+    val_loader = make_loader(data["val"], params, world, False, workers)
+    loop = Loop(params=params, model=model, train_model=DistributedDataParallel(model) if world.size > 1 else model,
+                loss_fn=YoloLoss(model, params.train),
+                loader=make_loader(data["train"], params, world, True, workers),
+                evaluate=evaluator(val_loader, params, world.device), device=world.device,
+                sizes=multiscale_sizes(*params.data.multiscale) if params.data.multiscale else None,
+                world_size=world.size, is_main=world.is_main, log=log)
+    history = fit(loop, run_dir, list(callbacks))
+    if not world.is_main:
+        return {}
+    test_loader = make_loader(data["test"], params, world, False, workers)
+    metrics = {"params": params.to_dict(), "classes": list(classes), "epochs": len(history),
+               "val_map50": max(h["map50"] for h in history), "history": history,
+               "train_img_per_s": float(np.mean([h["train_img_per_s"] for h in history])),
+               "test": test_metrics(model, run_dir, test_loader, params, world.device, classes)}
+    return finish(run_dir, metrics)

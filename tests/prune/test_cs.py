@@ -91,7 +91,7 @@ def test_a_larger_lambda_gives_a_sparser_mask(context):
     assert (strong <= 0).float().mean() > (weak <= 0).float().mean() + 0.2
 
 
-@pytest.mark.parametrize("cs,field", [(CSParams(rounds=0), "cs.rounds"), (CSParams(lam=-1), "cs.lam"),
+@pytest.mark.parametrize("cs,field", [(CSParams(rounds=0), "CSParams.rounds"), (CSParams(lam=-1), "CSParams.lam"),
                                       (CSParams(round_epochs=2, rewind_epoch=2), "cs.rewind_epoch")])
 def test_bad_cs_parameters(cs, field):
     with pytest.raises(ValueError, match=field):

@@ -27,8 +27,8 @@ def test_schedules_land_exactly_on_the_target():
 
 
 @pytest.mark.parametrize("lth,field", [
-    (LTHParams(1.0), "lth.target_sparsity"), (LTHParams(0.9, rate=1.5, rounds=None), "lth.rate"),
-    (LTHParams(0.9, scope="channel"), "lth.scope"), (LTHParams(0.9, rounds=0), "lth.rounds"),
+    (LTHParams(1.0), "LTHParams.target_sparsity"), (LTHParams(0.9, rate=1.5, rounds=None), "LTHParams.rate"),
+    (LTHParams(0.9, scope="channel"), "lth.scope"), (LTHParams(0.9, rounds=0), "LTHParams.rounds"),
     (LTHParams(0.9, rounds=2, rate=0.2), "not the target"), (LTHParams(0.9, rewind_epoch=2), "lth.rewind_epoch"),
 ])
 def test_bad_lth_parameters(lth, field):

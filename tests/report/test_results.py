@@ -2,7 +2,6 @@ import json
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from lib.paper import paper_table

@@ -66,7 +66,7 @@ def test_the_study_through_submitit_local_jobs_gives_the_local_runners_results(s
 
 
 def test_the_study_builds_into_a_book_with_warnings_as_errors(smoke_book):
-    tmp_path, book = smoke_book, smoke_book / "book"
+    tmp_path = smoke_book
     again = smoke_study(tmp_path)
     assert "0 executed" in again.stdout  # a finished study runs nothing the second time
     jb = Path(sys.executable).with_name("jupyter-book")

@@ -79,7 +79,7 @@ def test_the_equal_budget_reference_trains_a_multiple_of_the_epochs(dense, monke
     equal, _ = chapter.run_row("yolov3-equal-budget", "smoke", "builtin", None, 0, [], str(root / "runs"),
                                settings=SETTINGS)
     assert equal.budget.total_epochs == 2 * made.budget.total_epochs == len(equal.history)
-    with pytest.raises(ValueError, match="epoch_multiple: expected a positive integer"):
+    with pytest.raises(ValueError, match=r"ScratchParams.epoch_multiple: expected an integer in \[1, 100\], got 0"):
         chapter.run_row("yolov3-equal-budget", "smoke", "builtin", None, 0, [], str(root / "runs"),
                         settings={**SETTINGS, "epoch_multiple": 0})
 

@@ -1,11 +1,13 @@
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -24,6 +26,13 @@ TEMPLATES = {
              "import json, os, time\nstart = time.time()\ntime.sleep(pause)\n"
              "json.dump({'start': start, 'end': time.time(), 'threads': os.environ.get('OMP_NUM_THREADS')}, "
              "open(result_path, 'w'))"),
+    # where: the folder its kernel runs in
+    "where": ("n = 0\nresult_path = ''\ninputs = []",
+              "import json, os\njson.dump({'cwd': os.getcwd()}, open(result_path, 'w'))"),
+    # nap: says its kernel's pid (in the file ``pid_file``), then sleeps for ``pause`` seconds
+    "nap": ("pause = 0\npid_file = ''\nresult_path = ''\ninputs = []",
+            "import json, os, time\nopen(pid_file, 'w').write(str(os.getpid()))\ntime.sleep(pause)\n"
+            "json.dump({}, open(result_path, 'w'))"),
 }
 
 
@@ -130,8 +139,9 @@ def test_a_second_study_on_the_same_tree_stops_at_once(tmp_path):
     with study_lock(tmp_path / "runs" / "study"):
         second = subprocess.run([sys.executable, "-m", "lib.study", "--profile", "smoke", "--root", str(tmp_path),
                                  "--only", "00_architectures"], cwd=root, capture_output=True, text=True, timeout=120)
-    assert second.returncode == 1 and "another study is running in this tree" in second.stderr
-    assert f"pid {os.getpid()}" in second.stderr and not list((tmp_path / "runs" / "study").glob("*.json"))
+    assert second.returncode == 2 and len(second.stderr.splitlines()) == 1 and "Traceback" not in second.stderr
+    assert second.stderr.startswith("FolderBusy: the study's results folder ")
+    assert "another study runs in this tree" in second.stderr and f"pid {os.getpid()}" in second.stderr and not list((tmp_path / "runs" / "study").glob("*.json"))
 
 
 KILLED_STUDY = """
@@ -174,3 +184,50 @@ def test_ctrl_c_stops_a_study_with_one_line_that_says_how_to_go_on(tmp_path, mon
     assert study_cli.main(["--profile", "smoke", "--root", str(tmp_path), "--only", "00_architectures",
                            "--executor", "submitit", "--cluster", "local"]) == 130
     assert capsys.readouterr().err.strip().endswith("; jobs already submitted go on (on Slurm, scancel stops them)")
+
+
+INTERRUPTED_STUDY = """
+import sys
+from pathlib import Path
+from lib.study import Run, execute
+root = Path(sys.argv[1])
+runs = [Run("nap", {"pause": 600, "pid_file": str(root / "kernel.pid")}), Run("nap", {"pause": 0, "pid_file": ""})]
+try:
+    execute(runs, root / "notebooks", root / "book" / "runs", root / "results", log=lambda _: None)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_ends_the_running_kernels_and_starts_no_other_run(study):
+    run, root = study
+    # Ctrl-C's default disposition, as in a terminal (a background shell would hand it down ignored)
+    process = subprocess.Popen([sys.executable, "-c", INTERRUPTED_STUDY, str(root)],
+                               cwd=Path(__file__).resolve().parents[2],
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    pid_file, deadline = root / "kernel.pid", time.monotonic() + 120
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kernel = int(pid_file.read_text())
+    process.send_signal(signal.SIGINT)  # what a Ctrl-C sends this process (the kernel has a session of its own)
+    assert process.wait(timeout=120) == 130  # not the notebook's 600 s
+    assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE
+    assert not list((root / "results").glob("*.json"))  # the queued run never started
+
+
+def test_kernels_start_in_the_studys_folder_without_moving_this_process(study, tmp_path, monkeypatch):
+    _, root = study
+    elsewhere, moves = tmp_path / "elsewhere", []
+    elsewhere.mkdir()
+    real_chdir = os.chdir
+
+    def chdir(path):  # a move of this process's folder: with two notebooks at once, a race between them
+        if Path(path).resolve() != Path.cwd().resolve():
+            moves.append(path)
+        real_chdir(path)
+    monkeypatch.setattr(os, "chdir", chdir)
+    runs = [Run("where", {"n": n}) for n in range(4)]
+    report = execute(runs, root / "notebooks", root / "book" / "runs", root / "results", log=lambda _: None, jobs=2,
+                     cwd=elsewhere)
+    assert report.ok and moves == []
+    assert {json.loads(result_path(r, root / "results").read_text())["cwd"] for r in runs} == {str(elsewhere)}

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from lib.files import HOST, locked
 from lib.measure import storage_bytes
 from lib.models import build, save_weights
 from lib.models.anchors import kmeans_anchors
@@ -269,3 +271,17 @@ def test_the_training_layout_changes_the_memory_order_not_the_outputs(name):
     kernel = next(m.weight for m in laid.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3))
     assert kernel.is_contiguous(memory_format=torch.channels_last)
     assert len(after) == len(before) and all(torch.allclose(a, b, atol=1e-5) for a, b in zip(after, before))
+
+
+def test_a_run_folder_trains_in_one_process_at_a_time_and_loses_its_dead_leftovers(cache, tmp_path, dead_pid):
+    run, logged = tmp_path / "run", []
+    leftover = run / f".last.pt.tmp-{HOST}-{dead_pid}"  # a writer killed mid-write
+    with locked(run, "the run folder", "busy"):  # another process's training, as this one sees it
+        leftover.write_bytes(b"half a checkpoint")
+        second = threading.Thread(target=lambda: logged.append(train(smoke(**{"train.epochs": 1}), run,
+                                                                     log=logged.append)))
+        second.start()
+        time.sleep(3)
+        assert not (run / LAST).exists() and "in use by pid" in logged[0]  # it waits, training nothing
+    second.join(timeout=300)
+    assert logged[-1]["epochs"] == 1 and not leftover.exists()
