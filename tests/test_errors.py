@@ -9,7 +9,11 @@ import nbformat
 import pytest
 
 from lib.models import ModelFileError
+from lib.params import ParamError
 from lib.quantize import load_int8
+from lib.result import ResultFormatError
+from lib.study.__main__ import main as study_main
+from lib.train.__main__ import main as train_main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,11 +23,14 @@ def command(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env={**os.environ, **(env or {})})
 
 
-def one_line(result: subprocess.CompletedProcess, start: str) -> str:
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert result.stderr.startswith(start), result.stderr
-    return result.stderr.strip()
+def one_line(capsys, main, args: list[str], start: str) -> str:
+    """Run an entry point in this process: it must end with status 2 and one line."""
+    with pytest.raises(SystemExit) as ended:
+        main(args)
+    err = capsys.readouterr().err
+    assert ended.value.code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(start), err
+    return err.strip()
 
 
 @pytest.fixture
@@ -32,28 +39,34 @@ def not_a_folder(tmp_path):
     return tmp_path / "file"
 
 
-def test_an_unwritable_run_folder_or_cache_is_named_in_one_line(tmp_path, not_a_folder):
-    train = ("lib.train", "--profile", "smoke", "--epochs", "1")
-    line = one_line(command(*train, "--run-dir", str(not_a_folder / "run"), env={"STUDY_CACHE": str(tmp_path)}),
+def test_an_unwritable_run_folder_or_cache_is_named_in_one_line(tmp_path, not_a_folder, monkeypatch, capsys):
+    smoke = ["--profile", "smoke", "--epochs", "1"]
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path))
+    line = one_line(capsys, train_main, [*smoke, "--run-dir", str(not_a_folder / "run")],
                     "FolderUnwritable: the run folder: cannot write ")
     assert str(not_a_folder / "run") in line
-    line = one_line(command(*train, "--run-dir", str(tmp_path / "run"), env={"STUDY_CACHE": str(not_a_folder / "c")}),
+    monkeypatch.setenv("STUDY_CACHE", str(not_a_folder / "c"))
+    line = one_line(capsys, train_main, [*smoke, "--run-dir", str(tmp_path / "run")],
                     "FolderUnwritable: the cache ($STUDY_CACHE): cannot write ")
     assert str(not_a_folder / "c") in line
-    study = command("lib.study", "--profile", "smoke", "--only", "00_architectures", "--root", str(not_a_folder))
-    assert str(not_a_folder / "runs") in one_line(study, "FolderUnwritable: the study's results folder: cannot write ")
+    line = one_line(capsys, study_main, ["--profile", "smoke", "--only", "00_architectures", "--root", str(not_a_folder)],
+                    "FolderUnwritable: the study's results folder: cannot write ")
+    assert str(not_a_folder / "runs") in line
 
 
-def test_a_damaged_metrics_file_is_named_and_debug_shows_the_traceback(tmp_path):
+def test_a_damaged_metrics_file_is_named_and_debug_shows_the_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path))
     run = tmp_path / "run"
     run.mkdir()
     (run / "metrics.json").write_text('{"params": ')  # cut short
-    train = ("lib.train", "--profile", "smoke", "--run-dir", str(run))
-    line = one_line(command(*train, env={"STUDY_CACHE": str(tmp_path)}), "ResultFormatError: ")
+    train = ["--profile", "smoke", "--run-dir", str(run)]
+    line = one_line(capsys, train_main, train, "ResultFormatError: ")
     assert str(run / "metrics.json") in line and "delete it" in line
-    for debug in (command(*train, "--debug", env={"STUDY_CACHE": str(tmp_path)}),
-                  command(*train, env={"STUDY_CACHE": str(tmp_path), "STUDY_DEBUG": "1"})):
-        assert debug.returncode != 0 and "Traceback" in debug.stderr and "ResultFormatError" in debug.stderr
+    debug = command("lib.train", *train, "--debug")  # a process of its own: --debug sets STUDY_DEBUG in it
+    assert debug.returncode != 0 and "Traceback" in debug.stderr and "ResultFormatError" in debug.stderr
+    monkeypatch.setenv("STUDY_DEBUG", "1")
+    with pytest.raises(ResultFormatError):
+        train_main(train)
 
 
 def test_a_folder_that_is_no_int8_run_is_a_model_file_error(tmp_path):
@@ -66,16 +79,18 @@ def error_output(notebook: Path) -> dict:
                 if output["output_type"] == "error")
 
 
-@pytest.mark.parametrize("debug", [False, True])
-def test_a_chapter_shows_an_input_error_as_one_line_in_its_notebook(tmp_path, debug):
+def test_a_chapter_shows_an_input_error_as_one_line_in_its_notebook(tmp_path):
     out = tmp_path / "out.ipynb"
     result = command("lib.study.run_chapter", str(ROOT / "notebooks" / "01_baseline.ipynb"), str(out),
-                     "-p", "profile", "smoke", "-p", "row", "yolov4", "-p", "result_path", str(tmp_path / "r.json"),
-                     *(["--debug"] if debug else []))
+                     "-p", "profile", "smoke", "-p", "row", "yolov4", "-p", "result_path", str(tmp_path / "r.json"))
     error = error_output(out)
     assert result.returncode != 0 and error["ename"] == "ParamError" and "row: unknown row 'yolov4'" in error["evalue"]
-    if debug:
-        assert len(error["traceback"]) > 1 and "Traceback" in result.stderr
-    else:
-        assert error["traceback"] == [f"ParamError: {error['evalue']}  (STUDY_DEBUG=1 shows the traceback)"]
-        assert result.stderr.strip().splitlines()[-1] == f"ParamError: {error['evalue']}"
+    assert error["traceback"] == [f"ParamError: {error['evalue']}  (STUDY_DEBUG=1 shows the traceback)"]
+    assert result.stderr.strip().splitlines()[-1] == f"ParamError: {error['evalue']}"
+
+
+def test_while_debugging_a_notebook_shows_ipythons_full_traceback(monkeypatch):
+    error = ParamError("x: expected y")
+    assert error._render_traceback_() == ["ParamError: x: expected y  (STUDY_DEBUG=1 shows the traceback)"]
+    monkeypatch.setenv("STUDY_DEBUG", "1")
+    assert not hasattr(error, "_render_traceback_")  # IPython's own traceback then
