@@ -22,7 +22,7 @@ LAYERS = {
     "lib.train": 2,
     "lib.prune": 3, "lib.distill": 3, "lib.quantize": 3, "lib.lowrank": 3, "lib.method": 3,
     "lib.measure": 4,  # a model's footprint and deployed form know the methods' files and kernels
-    "lib.methods": 5,
+    "lib.methods": 5, "lib.export": 5,
     "lib.study": 6,
     "lib.report": 7,
     "lib.chapter": 8, "lib.benchmarks": 8, "lib.book_check": 8, "lib.book_launch": 8, "lib.publish": 8, "lib": 8,

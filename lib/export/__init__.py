@@ -1,0 +1,21 @@
+"""Compressed models that leave Python: each row's detector as an ONNX file that
+onnxruntime runs, its latency there, and int8 by onnxruntime's static quantization.
+
+- ``to_onnx(model, path, img_size)``: dense, channel-pruned, factored and distilled
+  detectors as they are; masked ones with their zeros baked into plain convs. The graph
+  outputs the raw head maps, so ``model.decode`` and ``lib.evaluate`` read its outputs
+  unchanged; every file is checked (``onnx.checker``) and run once against PyTorch.
+- ``OnnxDetector(path, like)``: an ONNX file as a detector module (forward and
+  ``decode``), so the study's scoring and timing take it as they take a PyTorch model.
+- ``quantize_int8(fp32, int8, images)``: QDQ, per-channel signed weights and signed
+  activations (S8S8: the AVX2 machines without VNNI saturate U8S8), calibrated on the
+  study's training images, output convs kept float where asked.
+- ``python -m lib.export --run <result.json> --out model.onnx [--int8]``: a row's model as
+  a file to ship, with its size, its onnxruntime latency and its test mAP@0.5 through
+  onnxruntime.
+"""
+from .graph import to_onnx
+from .int8 import quantize_int8, quantized_ops
+from .runtime import OnnxDetector, onnx_latency
+
+__all__ = ["OnnxDetector", "onnx_latency", "quantize_int8", "quantized_ops", "to_onnx"]

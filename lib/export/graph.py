@@ -1,0 +1,65 @@
+"""A detector as an ONNX graph: (N, 3, S, S) images in, the raw head maps out."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from ..models import Detector
+from ..models.io import copy_of
+from ..prune.dispatch import baked_model
+from ..prune.masks import is_masked
+from .runtime import INPUT, session
+
+OPSET = 18
+# Batch size and image side free in the graph; a side is a multiple of the largest stride
+# (32), as every input the study gives is.
+SIDE = 32 * torch.export.Dim("side_in_strides", min=1, max=64)
+DYNAMIC = {0: torch.export.Dim("batch", max=1024), 2: SIDE, 3: SIDE}
+
+
+def output_names(model: Detector) -> list[str]:
+    return [f"map{i}" for i in range(len(model.strides))]
+
+
+def exportable(model: Detector) -> Detector:
+    """A copy in eval mode on the CPU that the exporter can trace: a masked model's convs
+    baked (its zeros become plain weights; no mask multiplied per call)."""
+    return (baked_model(model) if is_masked(model) else copy_of(model)).cpu().eval()
+
+
+def to_onnx(model: Detector, path: str | Path, img_size: int = 416, check: bool = True) -> Path:
+    """Write ``model`` to ``path`` as ONNX (opset ``OPSET``, one file, batch size and
+    square side free, ``DYNAMIC``; traced at ``img_size``); with ``check``, the file passes ``onnx.checker`` and its
+    outputs on a random image equal PyTorch's (``assert_same_outputs``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plain = exportable(model)
+    x = torch.rand(1, 3, img_size, img_size, generator=torch.Generator().manual_seed(0))
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's notices about its own internals
+        program = torch.onnx.export(plain, (x,), dynamo=True, input_names=[INPUT], output_names=output_names(plain),
+                                    opset_version=OPSET, dynamic_shapes=(DYNAMIC,),
+                                    external_data=False, verbose=False)
+        program.save(str(path))
+    if check:
+        onnx.checker.check_model(str(path), full_check=True)
+        assert_same_outputs(plain, path, x)
+    return path
+
+
+def assert_same_outputs(model: Detector, path: Path, x: torch.Tensor, tolerance: float = 1e-4) -> None:
+    """onnxruntime's head maps of ``x`` equal ``model``'s within ``tolerance`` of each
+    map's scale (its largest absolute value): float sums in another order, nothing else."""
+    with torch.no_grad():
+        expected = [m.numpy() for m in model(x)]
+    got = session(path).run(None, {INPUT: x.numpy()})
+    for name, want, have in zip(output_names(model), expected, got):
+        scale = max(float(np.abs(want).max()), 1e-12)
+        error = float(np.abs(want - have).max()) / scale
+        if want.shape != have.shape or error > tolerance:
+            raise AssertionError(f"{path}: output {name} differs from PyTorch's: shape {have.shape} vs {want.shape}, "
+                                 f"max error {error:.2e} of the map's scale (tolerance {tolerance:g})")

@@ -1,0 +1,93 @@
+"""Every kind of model a study row produces leaves Python as an ONNX file that
+onnxruntime runs with PyTorch's outputs, and int8 is onnxruntime's integer operators."""
+import re
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from lib.export import OnnxDetector, quantize_int8, quantized_ops, to_onnx
+from lib.export.__main__ import main as export_main
+from lib.lowrank import tucker2
+from lib.models import build
+from lib.prune import channel_prune, magnitude_prune
+from lib.study import chapter as study_chapter
+
+SIZE = 64
+
+
+def masked():
+    model = build("yolov3", 3, width=0.125)
+    magnitude_prune(model, 0.8, "layer")
+    return model
+
+
+KINDS = {  # the models of the study's rows, at the smoke width
+    "dense": lambda: build("yolov3", 3, width=0.125),
+    "slim": lambda: channel_prune(build("yolov3", 3, width=0.125), 0.3),
+    "factored": lambda: tucker2(build("yolov3", 3, width=0.25), rank_ratio=0.5),
+    "masked": masked,
+    "nano (a distilled student; its depthwise convs are Mobile's too)":
+        lambda: build("yolo-nano", 3, width=0.125, activation="leaky"),
+    "tiny": lambda: build("yolov3-tiny", 3, width=0.125),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_kind_of_model_runs_in_onnxruntime_with_pytorchs_outputs_and_detections(tmp_path, kind):
+    model = KINDS[kind]().eval()
+    path = to_onnx(model, tmp_path / "model.onnx", SIZE)  # checked there on one image
+    onnx.checker.check_model(str(path), full_check=True)
+    deployed = OnnxDetector(path, model)
+    x = torch.rand(3, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1))  # another batch size than exported
+    with torch.no_grad():
+        expected, got = model(x), deployed(x)
+    for want, have in zip(expected, got):
+        assert want.shape == have.shape
+        assert float((want - have).abs().max()) <= 1e-4 * float(want.abs().max())
+    decoded, decoded_onnx = model.decode(expected), deployed.decode(got)  # boxes in pixels, scores
+    assert float((decoded - decoded_onnx).abs().max()) <= 1e-4 * float(decoded.abs().max())
+    if kind == "masked":  # its zeros are plain weights in the file: the masks' 80% of the prunable weights
+        weights = [onnx.numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer if len(t.dims) == 4]
+        assert sum(int((w == 0).sum()) for w in weights) / sum(w.size for w in weights) >= 0.75  # outputs unmasked
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["outputs float", "all int8"])
+def test_int8_runs_every_conv_as_an_integer_operator_but_the_kept_float_outputs(tmp_path, keep):
+    model = build("yolov3-tiny", 3, width=0.125).eval()
+    fp32 = to_onnx(model, tmp_path / "fp32.onnx", SIZE)
+    int8 = quantize_int8(fp32, tmp_path / "int8.onnx", torch.rand(8, 3, SIZE, SIZE), keep_outputs_fp32=keep)
+    convs = sum(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+    before, after = quantized_ops(fp32), quantized_ops(int8)
+    assert before["QLinearConv"] == 0 and before["Conv"] + before["FusedConv"] == convs
+    float_convs = after["Conv"] + after["FusedConv"]
+    assert after["QLinearConv"] + float_convs == convs
+    # the output convs run in float either way (the graph's outputs are float maps; without keeping them their
+    # weights are int8-rounded); keeping them float also leaves the conv before each in float: onnxruntime runs
+    # the activation between the two in float, so that conv has no quantized output to fuse into QLinearConv
+    assert float_convs == len(model.strides) * (2 if keep else 1)
+    x = torch.rand(1, 3, SIZE, SIZE)
+    with torch.no_grad():
+        reference = model(x)
+    error = [float((a - b).abs().max() / a.abs().max()) for a, b in zip(reference, OnnxDetector(int8, model)(x))]
+    # int8's rounding: at most 1/255 of a tensor's range per layer, through Tiny's 13 convs about 5% at worst;
+    # a wrong graph (another model, a broken calibration) differs by its outputs' whole scale
+    assert np.isfinite(error).all() and max(error) < 13 / 255
+
+
+def test_a_rows_model_ships_as_a_file_whose_size_latency_and_map_are_printed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STUDY_CACHE", str(tmp_path / "cache"))
+    tiny, _ = study_chapter.run_row("yolov3-tiny", "smoke", "builtin", None, 0, [], str(tmp_path / "runs"), epochs=2)
+    study_chapter.save_result(str(tmp_path / "tiny.json"), tiny)
+    for flags, precision in (([], "float32"), (["--int8"], "int8")):
+        out = tmp_path / f"tiny-{precision}.onnx"
+        assert export_main(["--run", str(tmp_path / "tiny.json"), "--out", str(out), *flags]) == 0
+        size, speed, accuracy = capsys.readouterr().out.strip().splitlines()
+        assert size == f"{out}: yolov3-tiny (builtin, seed 0), {precision}, {out.stat().st_size:,} bytes"
+        assert re.fullmatch(r"onnxruntime latency, batch 1, 1 thread\(s\): [\d.]+ ms at 128 px, [\d.]+ ms at 416 px",
+                            speed)
+        through_onnx, own = map(float, re.findall(r"\d\.\d{4}", accuracy))
+        assert own == round(tiny.metrics.map50, 4)
+        if precision == "float32":  # the same maps up to float sums' order: the same detections
+            assert through_onnx == own
