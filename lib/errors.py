@@ -61,6 +61,16 @@ def writable_folder(folder: str | Path, what: str) -> Path:
     return folder
 
 
+def project_errors() -> set[str]:
+    """The names of ``StudyError`` and its subclasses (a notebook reports an error by name)."""
+    names, classes = set(), [StudyError]
+    while classes:
+        cls = classes.pop()
+        names.add(cls.__name__)
+        classes += cls.__subclasses__()
+    return names
+
+
 def one_line(error: BaseException) -> str | None:
     """The line an entry point prints for ``error``, or None for a bug (a traceback)."""
     if isinstance(error, StudyError):

@@ -1,10 +1,10 @@
 """Files the study writes, safely: written whole or not at all, in folders one process
 holds at a time, with what a killed process left half-written removed on the next start.
 
-A file or folder being written is named ``<name>.tmp-<host>-<pid>`` (or ``.partial-``)
-beside its final place until it is complete; the host in the name keeps a process on
-one machine from removing what a live process on another (a cluster's shared disk) is
-writing.
+A file or folder being written is named ``.<name>.tmp-<host>-<pid>-<thread>`` (a folder:
+``.partial-``) beside its final place until it is complete; the host in the name keeps a
+process on one machine from removing what a live process on another (a cluster's shared
+disk) is writing, the thread two threads of one process from writing one file.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import socket
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
@@ -23,7 +24,7 @@ from .errors import FolderBusy, StudyError, writable_folder
 
 LOCK = ".lock"
 HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname()) or "host"
-LEFTOVER = re.compile(r"\.(?:tmp|partial)-([A-Za-z0-9_]+)-(\d+)$")
+LEFTOVER = re.compile(r"^\..*\.(?:tmp|partial)-([A-Za-z0-9_]+)-(\d+)-\d+$")
 
 
 class DiskFull(StudyError, OSError):
@@ -32,7 +33,7 @@ class DiskFull(StudyError, OSError):
 
 def temporary(path: Path, kind: str = "tmp") -> Path:
     """Where ``path`` is written before it is complete (``kind``: "tmp" or "partial")."""
-    return path.with_name(f".{path.name}.{kind}-{HOST}-{os.getpid()}")
+    return path.with_name(f".{path.name}.{kind}-{HOST}-{os.getpid()}-{threading.get_ident()}")
 
 
 def atomic_write(data: bytes, path: Path) -> None:
@@ -69,7 +70,7 @@ def remove_leftovers(folder: Path) -> list[Path]:
     """Delete the temporary files and folders in ``folder`` that a process of this host
     that is no longer running left behind (a kill mid-write); returns them."""
     removed = []
-    for entry in sorted(Path(folder).glob(".*")) + sorted(Path(folder).glob("*.partial-*")):
+    for entry in sorted(Path(folder).glob(".*")):
         match = LEFTOVER.search(entry.name)
         if match and match[1] == HOST and not alive(int(match[2])):
             shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)

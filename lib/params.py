@@ -262,7 +262,7 @@ def check_settings(settings) -> None:
         if not _matches(value, hints[f.name]):
             raise ParamError(f"{name}: expected {_type_name(hints[f.name])}, got {value!r}")
         if f.name in ranges and value is not None:
-            for member in value if isinstance(value, tuple) else (value,):
+            for member in value if isinstance(value, (tuple, list)) else (value,):
                 _in_range(name, member, *ranges[f.name])
 
 

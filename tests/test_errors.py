@@ -84,7 +84,7 @@ def test_a_chapter_shows_an_input_error_as_one_line_in_its_notebook(tmp_path):
     result = command("lib.study.run_chapter", str(ROOT / "notebooks" / "01_baseline.ipynb"), str(out),
                      "-p", "profile", "smoke", "-p", "row", "yolov4", "-p", "result_path", str(tmp_path / "r.json"))
     error = error_output(out)
-    assert result.returncode != 0 and error["ename"] == "ParamError" and "row: unknown row 'yolov4'" in error["evalue"]
+    assert result.returncode == 2 and error["ename"] == "ParamError" and "row: unknown row 'yolov4'" in error["evalue"]
     assert error["traceback"] == [f"ParamError: {error['evalue']}  (STUDY_DEBUG=1 shows the traceback)"]
     assert result.stderr.strip().splitlines()[-1] == f"ParamError: {error['evalue']}"
 

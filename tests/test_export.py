@@ -7,7 +7,7 @@ import onnx
 import pytest
 import torch
 
-from lib.export import OnnxDetector, quantize_int8, quantized_ops, to_onnx
+from lib.export import OnnxDetector, quantize_int8, runtime_ops, to_onnx
 from lib.export.__main__ import main as export_main
 from lib.lowrank import tucker2
 from lib.models import build
@@ -59,7 +59,7 @@ def test_int8_runs_every_conv_as_an_integer_operator_but_the_kept_float_outputs(
     fp32 = to_onnx(model, tmp_path / "fp32.onnx", SIZE)
     int8 = quantize_int8(fp32, tmp_path / "int8.onnx", torch.rand(8, 3, SIZE, SIZE), keep_outputs_fp32=keep)
     convs = sum(isinstance(m, torch.nn.Conv2d) for m in model.modules())
-    before, after = quantized_ops(fp32), quantized_ops(int8)
+    before, after = runtime_ops(fp32), runtime_ops(int8)
     assert before["QLinearConv"] == 0 and before["Conv"] + before["FusedConv"] == convs
     float_convs = after["Conv"] + after["FusedConv"]
     assert after["QLinearConv"] + float_convs == convs

@@ -1,4 +1,5 @@
 """Files written whole, folders held by one process, leftovers of killed writers removed."""
+import os
 import threading
 import time
 
@@ -10,10 +11,10 @@ from lib.files import HOST, LOCK, atomic_write, locked, remove_leftovers, tempor
 
 def test_leftovers_of_dead_writers_on_this_host_are_removed_and_nothing_else(tmp_path, dead_pid):
     dead = dead_pid
-    stale_file = tmp_path / f".best.pt.tmp-{HOST}-{dead}"
-    stale_folder = tmp_path / f"builtin-x.partial-{HOST}-{dead}"
+    stale_file = tmp_path / f".best.pt.tmp-{HOST}-{dead}-1"
+    stale_folder = tmp_path / temporary(tmp_path / "builtin-x", "partial").name.replace(f"-{os.getpid()}-", f"-{dead}-")
     live = temporary(tmp_path / "last.pt")  # this process's: still being written
-    other_host = tmp_path / f".best.pt.tmp-elsewhere-{dead}"  # maybe live, on another machine
+    other_host = tmp_path / f".best.pt.tmp-elsewhere-{dead}-1"  # maybe live, on another machine
     kept = [live, other_host, tmp_path / "best.pt", tmp_path / ".lock"]
     for file in (stale_file, *kept):
         file.write_bytes(b"x")

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..models.io import ModelFileError
-from ..params import ParamError, RunParams, validate
+from ..params import ParamError, RunParams, check_settings, validate
 from ..paths import TRAIN_RUNS, run_dir
 from ..train import train
 from .gan import GANKD, GANParams
@@ -25,6 +25,7 @@ def run_kd(params: RunParams, teacher_path: str | Path, method: KDParams | GANPa
            **train_kwargs) -> dict:
     """Train the student of ``params`` (activation "leaky") from the teacher at ``teacher_path``."""
     validate(params)
+    check_settings(method)
     if params.model.activation != "leaky":
         raise ParamError(f"model.activation: distillation students use 'leaky' (as in the paper), got "
                          f"{params.model.activation!r}")

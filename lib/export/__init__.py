@@ -15,7 +15,7 @@ onnxruntime runs, its latency there, and int8 by onnxruntime's static quantizati
   onnxruntime.
 """
 from .graph import to_onnx
-from .int8 import quantize_int8, quantized_ops
+from .int8 import quantize_int8, runtime_ops
 from .runtime import OnnxDetector, onnx_latency
 
-__all__ = ["OnnxDetector", "onnx_latency", "quantize_int8", "quantized_ops", "to_onnx"]
+__all__ = ["OnnxDetector", "onnx_latency", "quantize_int8", "runtime_ops", "to_onnx"]

@@ -13,6 +13,7 @@ the row's own.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -21,27 +22,28 @@ from ..errors import add_debug_flag, reported
 from ..methods import get_method
 from ..models import load_weights
 from ..params import from_dict
-from ..quantize.run import calibration_images
+from ..quantize.run import Int8Params, calibration_images
 from ..result import read_result
 from ..train.distributed import World
 from ..train.run import make_loader, open_data, scored
 from . import OnnxDetector, onnx_latency, quantize_int8, to_onnx
-
-CALIBRATION_IMAGES = 32  # as the study's int8 rows (lib.quantize.Int8Params)
-
 
 def export_row(result_path: Path, out: Path, int8: bool, threads: int) -> list[str]:
     """Write the row at ``result_path`` to ``out``; the lines that describe it."""
     result = read_result(result_path)
     params = from_dict(result.run_params)
     int8 = int8 or get_method(result.method).precision == "int8"
+    # an int8 row's own calibration and kept-float outputs, else the study's defaults
+    q = Int8Params(**result.settings) if get_method(result.method).settings is Int8Params else Int8Params()
     model = load_weights(result.model_file)
     data = open_data(params)
-    with tempfile.TemporaryDirectory() as folder:
-        fp32 = to_onnx(model, Path(folder) / "fp32.onnx" if int8 else out, result.img_size)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as folder:  # the file lands whole, checked, or not at all
+        written = to_onnx(model, Path(folder) / "fp32.onnx", result.img_size)
         if int8:
-            images = calibration_images(data["train"], params, CALIBRATION_IMAGES)
-            quantize_int8(fp32, out, images)
+            images = calibration_images(data["train"], params, q.calibration_images)
+            written = quantize_int8(written, Path(folder) / "int8.onnx", images, q.keep_outputs_fp32)
+        os.replace(written, out)
     deployed = OnnxDetector(out, model, threads)
     test = scored(deployed, make_loader(data["test"], params, World(), False, 0), params, "cpu",
                   data["train"].classes)

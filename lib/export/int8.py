@@ -28,8 +28,8 @@ class Images(CalibrationDataReader):
 
 
 def output_convs(model: onnx.ModelProto) -> list[str]:
-    """The Conv nodes whose outputs are the graph's (through any Identity or Reshape-free
-    chain of single-input nodes): the head's output convs."""
+    """The Conv nodes whose outputs are the graph's, walking back from each output through
+    the first input of any node between (an Identity, a Reshape): the head's output convs."""
     producer = {out: node for node in model.graph.node for out in node.output}
     found = []
     for output in model.graph.output:
@@ -57,7 +57,7 @@ def quantize_int8(fp32: str | Path, int8: str | Path, images: Tensor, keep_outpu
     return int8
 
 
-def quantized_ops(path: str | Path) -> collections.Counter:
+def runtime_ops(path: str | Path) -> collections.Counter:
     """The operators onnxruntime runs for ``path`` after its own optimisations (a QDQ
     conv becomes one integer QLinearConv there), counted from the optimised graph."""
     with tempfile.TemporaryDirectory() as folder:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..method import Method, Outcome
-from ..params import validate
+from ..params import check_settings, validate
 from ..paths import run_dir
 from ..prune.lth import LTHParams, check
 from ..prune.random import random_masks
@@ -30,6 +30,7 @@ class RandomPruneParams:
 
 def run(params, rp: RandomPruneParams, inputs, root, log) -> Outcome:
     validate(params)
+    check_settings(rp)
     check(LTHParams(target_sparsity=rp.target_sparsity, rewind_epoch=rp.rewind_epoch), params)  # LTH's own checks
     dense = inputs["dense"]
     masks = random_masks(trained_model(dense.run_dir), rp.target_sparsity, params.train.seed)

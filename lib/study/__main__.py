@@ -61,23 +61,20 @@ def main(argv: list[str] | None = None) -> int:
     add_debug_flag(parser)
     args = parser.parse_args(argv)
     with reported(args.debug):
-        return study(parser, args)
+        return study(args)
 
 
-def study(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def study(args: argparse.Namespace) -> int:
     """The study ``args`` ask for, run; the exit status (0: every run done)."""
     datasets = None
     if args.dataset:
         datasets = {name: (str(Path(root).expanduser()) if root else None)
                     for name, _, root in (d.partition("=") for d in args.dataset)}
-    try:
-        seed_rows = None if args.seed_rows is None else tuple(args.seed_rows)
-        runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only), seed_rows, args.all_rows)
-        resources = resources_for(args.profile, gpus=args.gpus, cpus=args.cpus, mem_gb=args.mem_gb,
-                                  time_min=args.time_min, partition=args.partition, parallelism=args.parallelism)
-        backend = make_backend(args.executor, args.jobs, resources, args.root / CLUSTER_JOBS, args.cluster)
-    except ValueError as err:
-        parser.error(str(err))
+    seed_rows = None if args.seed_rows is None else tuple(args.seed_rows)
+    runs = study_runs(args.profile, datasets, args.seeds, tuple(args.only), seed_rows, args.all_rows)
+    resources = resources_for(args.profile, gpus=args.gpus, cpus=args.cpus, mem_gb=args.mem_gb,
+                              time_min=args.time_min, partition=args.partition, parallelism=args.parallelism)
+    backend = make_backend(args.executor, args.jobs, resources, args.root / CLUSTER_JOBS, args.cluster)
     started, results = time.monotonic(), args.root / STUDY_RESULTS
     try:
         with study_lock(results):

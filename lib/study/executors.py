@@ -14,6 +14,7 @@ A backend: ``slots`` (runs in flight at once; None: the cluster's own throttle),
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -75,9 +76,11 @@ def stop_kernels(handles: list[Future], grace_s: float = 3.0) -> None:
     while not all(handle.done() for handle in handles):
         kernels = psutil.Process().children(recursive=True)
         for kernel in kernels:
-            kernel.terminate()
+            with contextlib.suppress(psutil.NoSuchProcess):  # ended meanwhile (a notebook done, a worker)
+                kernel.terminate()
         for kernel in psutil.wait_procs(kernels, timeout=grace_s)[1]:
-            kernel.kill()
+            with contextlib.suppress(psutil.NoSuchProcess):
+                kernel.kill()
         time.sleep(0.1)  # a thread starting its kernel just now: caught on the next pass
 
 

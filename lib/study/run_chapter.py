@@ -17,7 +17,7 @@ import click
 from papermill.cli import papermill as papermill_cli
 from papermill.exceptions import PapermillExecutionError
 
-from ..errors import reported
+from ..errors import project_errors, reported
 from .task import error_line
 
 
@@ -32,7 +32,9 @@ def main(argv: list[str] | None = None) -> int:
             if debug:
                 raise
             print(error_line(error), file=sys.stderr)
-            return 1
+            # an input refused: 2, as at every entry point (the project's errors this process has imported,
+            # those of the study's modules); anything else, a bug: 1
+            return 2 if error.ename in project_errors() else 1
         except click.ClickException as error:  # papermill's own usage errors
             if debug:
                 raise

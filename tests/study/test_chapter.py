@@ -101,7 +101,7 @@ def test_a_bad_parameter_stops_a_chapter_before_any_work_in_one_line(tmp_path, t
     code = main([str(notebooks / f"{template}.ipynb"), str(tmp_path / "out.ipynb"), *args,
                  "-p", "result_path", str(tmp_path / "r.json")])
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ParamError")]
-    assert code == 1 and len(lines) == 1 and lines[0].startswith(message)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(message)
     assert not (tmp_path / "r.json").exists()
 
 

@@ -191,7 +191,8 @@ import sys
 from pathlib import Path
 from lib.study import Run, execute
 root = Path(sys.argv[1])
-runs = [Run("nap", {"pause": 600, "pid_file": str(root / "kernel.pid")}), Run("nap", {"pause": 0, "pid_file": ""})]
+runs = [Run("nap", {"pause": 600, "pid_file": str(root / "kernel.pid")}),
+        Run("nap", {"pause": 0, "pid_file": str(root / "queued.pid")})]
 try:
     execute(runs, root / "notebooks", root / "book" / "runs", root / "results", log=lambda _: None)
 except KeyboardInterrupt:
@@ -212,7 +213,7 @@ def test_ctrl_c_ends_the_running_kernels_and_starts_no_other_run(study):
     process.send_signal(signal.SIGINT)  # what a Ctrl-C sends this process (the kernel has a session of its own)
     assert process.wait(timeout=120) == 130  # not the notebook's 600 s
     assert not psutil.pid_exists(kernel) or psutil.Process(kernel).status() == psutil.STATUS_ZOMBIE
-    assert not list((root / "results").glob("*.json"))  # the queued run never started
+    assert not (root / "queued.pid").exists() and not list((root / "results").glob("*.json"))  # never started
 
 
 def test_kernels_start_in_the_studys_folder_without_moving_this_process(study, tmp_path, monkeypatch):

@@ -275,7 +275,7 @@ def test_the_training_layout_changes_the_memory_order_not_the_outputs(name):
 
 def test_a_run_folder_trains_in_one_process_at_a_time_and_loses_its_dead_leftovers(cache, tmp_path, dead_pid):
     run, logged = tmp_path / "run", []
-    leftover = run / f".last.pt.tmp-{HOST}-{dead_pid}"  # a writer killed mid-write
+    leftover = run / f".last.pt.tmp-{HOST}-{dead_pid}-1"  # a writer killed mid-write
     with locked(run, "the run folder", "busy"):  # another process's training, as this one sees it
         leftover.write_bytes(b"half a checkpoint")
         second = threading.Thread(target=lambda: logged.append(train(smoke(**{"train.epochs": 1}), run,
