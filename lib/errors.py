@@ -3,8 +3,8 @@
 Each error a user can cause (a parameter, a dataset, a model or result file, a busy
 folder, an unwritable one) is a ``StudyError`` whose message names the file, field or
 parameter and what to do. The entry points (``lib.train``, ``lib.study``,
-``lib.study.run_chapter``, ``lib.publish``, ``lib.book_check``) print it as one line and
-exit with status 2; in a notebook the cell shows the one line instead of a traceback.
+``lib.study.run_chapter``, ``lib.export``, ``lib.publish``, ``lib.book_check``) print it as
+one line and exit with status 2; in a notebook the cell shows the one line instead of a traceback.
 A traceback appears only for a bug, or with ``--debug`` (which sets ``STUDY_DEBUG=1``,
 also for the kernels a study starts).
 """

@@ -2,6 +2,7 @@
 ~/.cache/compression-study (generated datasets, the list of images known to decode)."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -10,5 +11,11 @@ from ..errors import writable_folder
 
 def cache_root() -> Path:
     """The cache folder, created, or ``FolderUnwritable`` naming it."""
-    return writable_folder(os.environ.get("STUDY_CACHE", Path.home() / ".cache" / "compression-study"),
-                           "the cache ($STUDY_CACHE)")
+    return checked_cache(str(os.environ.get("STUDY_CACHE", Path.home() / ".cache" / "compression-study")))
+
+
+@functools.lru_cache(maxsize=None)
+def checked_cache(folder: str) -> Path:
+    """``folder`` made and probed once per process: the image checks ask for the cache
+    per image, and a probe file written and removed each time is I/O for nothing."""
+    return writable_folder(folder, "the cache ($STUDY_CACHE)")
