@@ -13,6 +13,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from lib.study import Run, execute, in_order, result_path
 from lib.study.runner import remove_stale_pages
+from lib.study.executors import kernel_environment
 
 TEMPLATES = {
     # square: y = x * x, refusing negative x (the failing case)
@@ -21,11 +22,11 @@ TEMPLATES = {
     # total: the sum of its inputs' y
     "total": ("result_path = ''\ninputs = []",
               "import json\nys = [json.load(open(p))['y'] for p in inputs]\njson.dump({'y': sum(ys)}, open(result_path, 'w'))"),
-    # span: when it ran (after a pause) and the compute threads its kernel was given
+    # span: when it ran (after a pause), the compute threads and allocator settings its kernel was given
     "span": ("pause = 0\nresult_path = ''\ninputs = []",
              "import json, os, time\nstart = time.time()\ntime.sleep(pause)\n"
-             "json.dump({'start': start, 'end': time.time(), 'threads': os.environ.get('OMP_NUM_THREADS')}, "
-             "open(result_path, 'w'))"),
+             "json.dump({'start': start, 'end': time.time(), 'threads': os.environ.get('OMP_NUM_THREADS'), "
+             "'tunables': os.environ.get('GLIBC_TUNABLES')}, open(result_path, 'w'))"),
     # where: the folder its kernel runs in
     "where": ("n = 0\nresult_path = ''\ninputs = []",
               "import json, os\njson.dump({'cwd': os.getcwd()}, open(result_path, 'w'))"),
@@ -115,6 +116,7 @@ def test_pages_of_runs_no_longer_in_the_study_are_removed_and_their_results_kept
 def test_with_two_jobs_independent_runs_overlap_and_a_dependant_waits_for_both(study, monkeypatch):
     run, root = study
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=5")  # the user's own: kept
     a, b = Run("span", {"pause": 3}), Run("span", {"pause": 0.5})
     after = Run("span", {"pause": 0}, (a, b))
     report = run([after], jobs=2)
@@ -123,7 +125,17 @@ def test_with_two_jobs_independent_runs_overlap_and_a_dependant_waits_for_both(s
     assert spans[b.key]["start"] < spans[a.key]["end"] and spans[a.key]["start"] < spans[b.key]["end"]
     assert spans[after.key]["start"] > max(spans[a.key]["end"], spans[b.key]["end"])
     assert spans[a.key]["threads"] == str(max(1, os.cpu_count() // 2))
-    assert os.environ["OMP_NUM_THREADS"] == "7"  # the runner's own setting is restored
+    assert spans[a.key]["tunables"] == "glibc.malloc.trim_threshold=5:glibc.malloc.mmap_threshold=1073741824"
+    assert os.environ["OMP_NUM_THREADS"] == "7"  # the runner's own settings are restored
+    assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.trim_threshold=5"
+
+
+def test_kernels_keep_freed_memory_unless_the_user_set_the_allocator(monkeypatch):
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    env = kernel_environment(None)
+    assert "OMP_NUM_THREADS" not in env
+    assert env["GLIBC_TUNABLES"] == "glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296"
+    assert kernel_environment(3)["OMP_NUM_THREADS"] == "3"
 
 
 def test_jobs_must_be_positive(study):
