@@ -211,10 +211,25 @@ def held(run_dir: Path, world: World, log: Callable[[str], None]):
         yield
 
 
+def finished_meanwhile(run_dir: Path, params: RunParams, world: World) -> dict | None:
+    """Whether the folder's previous holder finished the run while this one waited for
+    the folder, as the main process (the one holding the lock) finds it, and told to every
+    process, so that all of them return or all train (the others would otherwise wait in
+    the first collective for a main process that has returned). The other processes
+    return an empty dict, as they do after training."""
+    done = finished(run_dir, params) if world.is_main else None
+    if world.size > 1:
+        decision = [done is not None]
+        torch.distributed.broadcast_object_list(decision, src=0)
+        if decision[0] and done is None:
+            return {}
+    return done
+
+
 def train_held(params: RunParams, run_dir: Path, callbacks: list[Callback], world: World, workers: int,
                log: Callable[[str], None], model: Detector | None) -> dict:
     """``train``'s work, in the folder it holds."""
-    done = finished(run_dir, params)  # the folder's previous holder may have finished it
+    done = finished_meanwhile(run_dir, params, world)
     if done is not None:
         return done
     data = open_data(params)  # every split validated before any model is built

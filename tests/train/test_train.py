@@ -94,6 +94,30 @@ def test_two_process_gloo_ddp_writes_the_same_checkpoint_format(cache, tmp_path)
     assert (tmp_path / "ddp" / METRICS).exists() and "images/s" in result.stdout
 
 
+def test_ddp_processes_all_return_when_the_run_they_waited_for_was_finished_meanwhile(cache, tmp_path):
+    finished_elsewhere, run = tmp_path / "finished", tmp_path / "run"
+    train(smoke(**{"train.epochs": 1}), finished_elsewhere, log=lambda _: None)
+    command = [str(Path(sys.executable).with_name("torchrun")), "--standalone", "--nproc_per_node", "2",
+               "-m", "lib.train", "--profile", "smoke", "--model", "yolov3-tiny", "--epochs", "1",
+               "--device", "cpu", "--run-dir", str(run)]
+    env = {**os.environ, "STUDY_CACHE": str(cache), "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    with locked(run, "the run folder", "busy"):  # another training holds the folder
+        ddp = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        printed = []
+        while not any("in use by pid" in line for line in printed):  # the main process waits for the folder
+            printed.append(ddp.stdout.readline())
+            assert printed[-1] or ddp.poll() is None, "".join(printed)[-3000:]
+        for file in finished_elsewhere.iterdir():  # meanwhile the other training finishes the run
+            if not file.name.startswith("."):
+                (run / file.name).write_bytes(file.read_bytes())
+    try:
+        rest, _ = ddp.communicate(timeout=120)  # every process returns: none waits for the main one in DDP
+    finally:
+        ddp.kill()
+    assert ddp.returncode == 0, ("".join(printed) + rest)[-3000:]
+    assert "epoch 1/1" not in rest and (run / METRICS).read_bytes() == (finished_elsewhere / METRICS).read_bytes()
+
+
 @pytest.mark.parametrize("overrides,field", [
     ({"model.name": "yolov9"}, "model.name"),
     ({"train.epochs": 0}, "train.epochs"),
