@@ -28,6 +28,7 @@ from ..train.distributed import World
 from ..train.run import make_loader, open_data, scored
 from . import OnnxDetector, onnx_latency, quantize_int8, to_onnx
 
+
 def export_row(result_path: Path, out: Path, int8: bool, threads: int) -> list[str]:
     """Write the row at ``result_path`` to ``out``; the lines that describe it."""
     result = read_result(result_path)

@@ -46,3 +46,13 @@ def setup(device: str | None = None) -> World:
 def teardown(world: World) -> None:
     if world.size > 1 and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def main_decides(world: World, decision: bool) -> bool:
+    """The main process's ``decision``, told to every process (what the others pass is
+    ignored), so that all of them take the same branch."""
+    if world.size == 1:
+        return decision
+    shared = [decision]
+    dist.broadcast_object_list(shared, src=0)
+    return shared[0]

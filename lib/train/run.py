@@ -24,7 +24,7 @@ from ..paths import BEST, METRICS, TRAIN_RUNS, run_dir as params_run_dir
 from ..result import ResultFormatError
 from .callbacks import Callback
 from .checkpoint import seed_everything
-from .distributed import World, setup, teardown
+from .distributed import World, main_decides, setup, teardown
 from .loop import Loop, fit, same_params
 from .loss import YoloLoss
 
@@ -218,11 +218,8 @@ def finished_meanwhile(run_dir: Path, params: RunParams, world: World) -> dict |
     the first collective for a main process that has returned). The other processes
     return an empty dict, as they do after training."""
     done = finished(run_dir, params) if world.is_main else None
-    if world.size > 1:
-        decision = [done is not None]
-        torch.distributed.broadcast_object_list(decision, src=0)
-        if decision[0] and done is None:
-            return {}
+    if main_decides(world, done is not None) and done is None:
+        return {}
     return done
 
 
