@@ -238,6 +238,8 @@ def _matches(value, hint) -> bool:
 
 
 def _type_name(hint) -> str:
+    if hint is bool:  # what to type: Python's spelling, which --set and papermill both read
+        return "True or False"
     return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
 
 

@@ -13,7 +13,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 
-from ..data import DetectionDataset, DetectionIndex, collate, multiscale_sizes, open_split
+from ..data import DatasetError, DetectionDataset, DetectionIndex, collate, multiscale_sizes, open_split
 from ..evaluate import COCO_THRESHOLDS, average_precision, coco_metrics, predict
 from ..files import atomic_write_json, locked
 from ..models import Detector, build, default_anchors
@@ -57,8 +57,14 @@ def dataset_anchors(params: RunParams, train: DetectionIndex):
     training boxes as letterboxed to img_size."""
     if params.data.dataset == "voc":
         return None
-    wh = [(r.boxes[:, 2:] - r.boxes[:, :2]) * params.data.img_size / max(r.width, r.height) for r in train.records]
-    return kmeans_anchors(np.concatenate(wh), 6 if params.model.name == "yolov3-tiny" else 9)
+    wh = np.concatenate([(r.boxes[:, 2:] - r.boxes[:, :2]) * params.data.img_size / max(r.width, r.height)
+                         for r in train.records])
+    needed = 6 if params.model.name == "yolov3-tiny" else 9
+    if len(wh) < needed:  # a data problem, said before any model is built
+        raise DatasetError(f"{train.name} {train.split} split: {len(wh)} box(es) in {len(train)} image(s); "
+                           f"{params.model.name}'s anchors are fitted by k-means to {needed} boxes at least: "
+                           "give more annotated training images")
+    return kmeans_anchors(wh, needed)
 
 
 def build_model(params: RunParams, train: DetectionIndex) -> Detector:

@@ -20,9 +20,11 @@ from lib.params import ParamError, from_dict
 from lib.paths import BEST, LAST, METRICS
 from lib.profiles import profile_params
 from lib.train import train
-from lib.train.run import open_data, training_layout
+from lib.data import DatasetError
+from lib.train.run import dataset_anchors, open_data, training_layout
 from lib.train.__main__ import main
 from lib.train.checkpoint import atomic_save, load_checkpoint
+from tests.data.formats import voc_object, write_split, write_voc_item
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMING = ("train_img_per_s",)
@@ -130,7 +132,7 @@ def test_ddp_processes_all_return_when_the_run_they_waited_for_was_finished_mean
     ({"data.builtin_min_object_size": 0.0}, "data.builtin_min_object_size"),
     ({"data.builtin_max_objects": "3"}, "data.builtin_max_objects: expected int, got '3'"),  # by its type
     ({"data.builtin_classes": 1e999}, r"data.builtin_classes: expected tuple\[str, ...\], got inf"),  # (fuzzed)
-    ({"model.zero_init_residual": "yes"}, "model.zero_init_residual: expected bool, got 'yes'"),
+    ({"model.zero_init_residual": "yes"}, "model.zero_init_residual: expected True or False, got 'yes'"),
     ({"data.data_root": "/data/VOCdevkit"}, "data.data_root: the built-in dataset 'builtin' is generated and takes no"),
     ({"data.dataset": "voc", "data.data_root": "/", "data.year": 2007}, "data.year: applies to vocformat only"),
     # every numeric field in its range, nan and inf refused (not a TypeError, not iteration 1)
@@ -208,6 +210,19 @@ def test_kmeans_anchors_find_the_clusters():
     assert kmeans_anchors(wh, 6) == kmeans_anchors(wh, 6)
     with pytest.raises(ValueError, match="anchors"):
         kmeans_anchors(wh[:3], 6)
+
+
+@pytest.mark.parametrize("model, boxes", [("yolov3-tiny", 5), ("yolov3", 8)])
+def test_a_training_split_with_fewer_boxes_than_anchors_is_a_dataset_error_before_any_model(tmp_path, model, boxes):
+    for i in range(boxes + 2):
+        write_voc_item(tmp_path, f"i{i}", [voc_object("cat", (1, 1, 20, 20))])
+    write_split(tmp_path, "train", [f"i{i}" for i in range(boxes)])
+    write_split(tmp_path, "val", [f"i{boxes}"])
+    write_split(tmp_path, "test", [f"i{boxes + 1}"])
+    params = smoke(**{"data.dataset": "vocformat", "data.data_root": str(tmp_path), "model.name": model})
+    with pytest.raises(DatasetError, match=rf"vocformat train split: {boxes} box\(es\) in {boxes} image\(s\); "
+                                           rf"{model}'s anchors are fitted by k-means to {boxes + 1} boxes at least"):
+        dataset_anchors(params, open_data(params)["train"])
 
 
 def test_weights_saved_from_a_run_load_back(cache, tmp_path):
