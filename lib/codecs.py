@@ -55,11 +55,28 @@ def check_precision(precision: str) -> str:
     return precision
 
 
-def row_scales(values: np.ndarray, rows: np.ndarray, n_rows: int) -> np.ndarray:
-    """(n_rows,) float32: each row's int8 scale, max |value| / 127 (1 for an empty or all-zero row)."""
+def largest_level(bits: int) -> int:
+    """The largest integer of symmetric ``bits``-bit quantization: 2^(bits-1) - 1 (int8: 127)."""
+    if not 2 <= bits <= 8:
+        raise ValueError(f"bits: expected 2 to 8, got {bits!r}")
+    return 2 ** (bits - 1) - 1
+
+
+def row_scales(values: np.ndarray, rows: np.ndarray, n_rows: int, bits: int = 8) -> np.ndarray:
+    """(n_rows,) float32: each row's scale, max |value| / largest_level(bits) (1 for an
+    empty or all-zero row)."""
     peak = np.zeros(n_rows, np.float32)
     np.maximum.at(peak, rows, np.abs(values).astype(np.float32))
-    return np.where(peak > 0, peak / 127, 1).astype(np.float32)
+    return np.where(peak > 0, peak / largest_level(bits), 1).astype(np.float32)
+
+
+def quantize_rows(values: np.ndarray, rows: np.ndarray, n_rows: int, bits: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric per-row quantization of (V,) ``values`` (``rows``: the row of each):
+    (V,) int8 levels in [-L, L], L = largest_level(bits), and the (n_rows,) scales;
+    a value is its level times its row's scale."""
+    scale = row_scales(values, rows, n_rows, bits)
+    level = largest_level(bits)
+    return np.clip(np.rint(values / scale[rows]), -level, level).astype(np.int8), scale
 
 
 def encode_values(values: np.ndarray, rows: np.ndarray, n_rows: int, precision: str = "fp32") -> dict:
@@ -70,8 +87,7 @@ def encode_values(values: np.ndarray, rows: np.ndarray, n_rows: int, precision: 
         return {"values": pack_floats(values)}
     if precision == "fp16":
         return {"precision": "fp16", "values": pack_floats(values, np.float16)}
-    scale = row_scales(values, rows, n_rows)
-    q = np.clip(np.rint(values / scale[rows]), -127, 127).astype(np.int8)
+    q, scale = quantize_rows(values, rows, n_rows)
     return {"precision": "int8", "values": pack(q), "scale": torch.from_numpy(scale)}
 
 

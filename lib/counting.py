@@ -45,8 +45,9 @@ def _layer_macs(module: nn.Module, out: Tensor) -> int:
     return alive_weights(module) * positions
 
 
-def count_macs(model: nn.Module, img_size: int = 416) -> dict[str, int]:
-    """MACs for one (3, img_size, img_size) image, by two rules.
+def count_macs(model: nn.Module, img_size: int = 416, input_shape: tuple[int, ...] | None = None) -> dict[str, int]:
+    """MACs for one (3, img_size, img_size) image (or one input of ``input_shape``,
+    batch included, for a module that is not a detector), by two rules.
 
     macs: conv and linear multiply-accumulates only (the study's definition).
     macs_paper: the paper's thop-based counter (book/spec.md, Metrics): macs, plus 1 per
@@ -72,7 +73,7 @@ def count_macs(model: nn.Module, img_size: int = 416) -> dict[str, int]:
     try:
         model.eval()
         with torch.no_grad():
-            model(torch.zeros(1, 3, img_size, img_size, device=device))
+            model(torch.zeros(input_shape or (1, 3, img_size, img_size), device=device))
     finally:
         model.train(was_training)
         for h in handles:

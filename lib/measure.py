@@ -71,16 +71,17 @@ def on_cpu(model: nn.Module) -> nn.Module:
 
 
 def latency(model: nn.Module, img_size: int = 416, threads: int = 1, repeats: int = LATENCY_REPEATS,
-            warmup: int = 3) -> float:
+            warmup: int = 3, input_shape: tuple[int, ...] | None = None) -> float:
     """CPU latency: the median milliseconds of ``repeats`` forward passes of one
-    (1, 3, img_size, img_size) image with ``threads`` torch threads, after ``warmup``
+    (1, 3, img_size, img_size) image (or one random input of ``input_shape``, for a
+    module that is not a detector) with ``threads`` torch threads, after ``warmup``
     passes, in inference mode. The model runs as given (a copy, on the CPU if it is
     elsewhere); time ``deployed(model)`` for a masked one's sparse form."""
     model = on_cpu(model)
     was_training, before = model.training, torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        return median_ms(model.eval(), torch.rand(1, 3, img_size, img_size), repeats, warmup)
+        return median_ms(model.eval(), torch.rand(input_shape or (1, 3, img_size, img_size)), repeats, warmup)
     finally:
         torch.set_num_threads(before)
         model.train(was_training)

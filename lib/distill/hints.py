@@ -86,6 +86,12 @@ def bounded_box_term(student_loss: Tensor, teacher_loss: Tensor, margin: float) 
     return torch.where(student_loss + margin > teacher_loss, student_loss, torch.zeros_like(student_loss)).mean()
 
 
+def hint_term(adaptation: nn.Module, student_feature: Tensor, teacher_feature: Tensor) -> Tensor:
+    """The hint loss of one tapped pair: mean |adaptation(student) - teacher|, the
+    adaptation layer mapping the student's (N, C_s, H, W) to the teacher's (N, C_t, H, W)."""
+    return F.l1_loss(adaptation(student_feature), teacher_feature)
+
+
 class HintKD(TeacherCallback):
     """Classical KD as a training callback (student = the model being trained); its
     hint layers join the student's optimiser (decay on their weights) and schedule,
@@ -115,7 +121,7 @@ class HintKD(TeacherCallback):
     def extra_loss(self, ctx, images, targets, outputs) -> dict[str, Tensor]:
         teacher_maps, teacher_features = self.teacher_outputs(ctx, images)
         terms = {**self.distillation_terms(outputs, teacher_maps, targets)}
-        hint = sum(F.l1_loss(layer(self._student_features[s]), teacher_features[t])
+        hint = sum(hint_term(layer, self._student_features[s], teacher_features[t])
                    for layer, (t, s) in zip(self.hints, self.pairs))
         terms["kd_hint"] = self.kd.hint_weight * hint * (len(targets) / self.loss_fn.gains.nominal_batch)
         return terms

@@ -27,6 +27,15 @@ def layer_kept(n: int, sparsity: float) -> int:
     return n - math.floor(sparsity * n + 1e-9)
 
 
+def layer_mask(scores: Tensor, sparsity: float) -> Tensor:
+    """0/1 mask of ``scores``' shape keeping its ``layer_kept`` largest entries (ties:
+    torch.topk's choice): layer-wise magnitude pruning of one tensor (scores: |w|)."""
+    flat = scores.flatten()
+    kept = torch.zeros_like(flat)
+    kept[torch.topk(flat, layer_kept(flat.numel(), sparsity), sorted=False).indices] = 1
+    return kept.view_as(scores)
+
+
 def magnitude_prune(model: Detector, sparsity: float, scope: str = "global") -> dict[str, Tensor]:
     """One pruning step: mask the smallest-magnitude weights so that ``sparsity`` of the
     prunable weights are masked (already masked ones stay masked). Applies and returns the masks.
@@ -52,11 +61,6 @@ def magnitude_prune(model: Detector, sparsity: float, scope: str = "global") -> 
                 masks[name] = kept[start:start + s.numel()].view_as(s).to(s.dtype)
                 start += s.numel()
         else:
-            masks = {}
-            for name, s in scores.items():
-                flat = s.flatten()
-                kept = torch.zeros_like(flat)
-                kept[torch.topk(flat, layer_kept(flat.numel(), sparsity), sorted=False).indices] = 1
-                masks[name] = kept.view_as(s)
+            masks = {name: layer_mask(s, sparsity) for name, s in scores.items()}
     apply_masks(model, masks)
     return masks

@@ -14,7 +14,7 @@ from ..evaluate import AUTHORS_RULES, Rules, average_precision, predict
 from ..measure import deployed, latency
 from ..methods import load_model
 from ..models import load_weights
-from ..params import from_dict
+from ..params import RunParams, from_dict
 from ..result import Latency, RunResult
 from ..train.distributed import resolve_device
 from ..train.run import open_data
@@ -29,6 +29,14 @@ def split_set(result: RunResult, split: str = "test", n_images: int | None = Non
     subset = Subset(dataset, range(n_images)) if n_images else dataset
     loader = DataLoader(subset, batch_size=n_images or params.train.batch_size, collate_fn=collate)
     return params, index, loader
+
+
+def map50_on(model: torch.nn.Module, params: RunParams, loader) -> float:
+    """mAP@0.5 of ``model`` over ``loader`` (``split_set``'s), as the training loop scores it."""
+    t, device = params.train, resolve_device(None)
+    with torch.no_grad():
+        predictions, targets = predict(model.to(device), loader, device, t.conf, t.nms_iou, t.max_det)
+    return average_precision(predictions, targets)["map"]
 
 
 def sample_detections(results: list[RunResult], n_images: int = 4, conf: float = 0.3) -> list[dict]:

@@ -6,17 +6,14 @@ Where the curves fall, retraining had to recover what pruning removed."""
 from __future__ import annotations
 
 import pandas as pd
-import torch
 
 from ..counting import count_nonzero_params
-from ..evaluate import average_precision, predict
 from ..models import Detector, load_weights
 from ..models.io import copy_of
 from ..prune import apply_masks, channel_prune, magnitude_prune
 from ..prune.random import random_masks
 from ..result import RunResult
-from ..train.distributed import resolve_device
-from .inference import split_set
+from .inference import map50_on, split_set
 
 FRACTIONS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98)  # of the prunable weights (channels: of all parameters)
 KINDS = ("magnitude, global", "magnitude, layer-wise", "random, layer-wise", "channels (L1)")
@@ -47,18 +44,15 @@ def oneshot_curves(result: RunResult, fractions=FRACTIONS) -> pd.DataFrame:
     its ``kind``, the ``fraction`` asked, the share of the parameters ``removed`` and
     its validation mAP@0.5 (as the training loop scores it)."""
     params, _, loader = split_set(result, "val")
-    t, device = params.train, resolve_device(None)
     dense = load_weights(result.model_file)
     total = count_nonzero_params(dense)
     out = []
     for kind in KINDS:
         for fraction in fractions:
-            model = pruned_at(dense, kind, fraction, t.seed)
+            model = pruned_at(dense, kind, fraction, params.train.seed)
             if model is None:
                 continue
-            with torch.no_grad():  # not around pruned_at: Torch-Pruning traces the graph through autograd
-                predictions, targets = predict(model.to(device), loader, device, t.conf, t.nms_iou, t.max_det)
             out.append({"dataset": result.dataset, "kind": kind, "fraction": fraction,
                         "removed": 1 - count_nonzero_params(model) / total,
-                        "val_map50": average_precision(predictions, targets)["map"]})
+                        "val_map50": map50_on(model, params, loader)})
     return pd.DataFrame(out, columns=["dataset", "kind", "fraction", "removed", "val_map50"])
