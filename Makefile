@@ -8,6 +8,9 @@
 #             loaded, nothing wider than the text column, no nan or ± 0.000, the landing page naming the
 #             profile, run pages in the rows' order, no request leaving the folder; screenshots in
 #             BOOK/_build/screenshots (not in make test)
+# make labs   the course's labs (notebooks/labs): each one's student version and autograder in _build/labs
+#             (otter-grader); grade a submission with .venv/bin/otter run -a <autograder zip> <notebook>
+# make lab-model  train (or find, after make book) the labs' detector at the laptop scale
 # make publish  REMOTE=origin BRANCH=gh-pages: push the built book (BOOK=.) to that branch with ghp-import;
 #             a smoke-profile book only with ALLOW_SMOKE=1
 PYTHON  ?= python3
@@ -35,7 +38,7 @@ ALLOW_SMOKE ?=
 # root installs Debian's chromium itself; anyone else through sudo
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install test book check-slurm check-book publish clean
+.PHONY: install test book labs lab-model check-slurm check-book publish clean
 
 install: $(STAMP)
 
@@ -52,8 +55,15 @@ test: $(STAMP)
 book: $(STAMP)
 	@start=$$(date +%s); \
 	$(PY) -m lib.study --profile $(PROFILE) --jobs $(JOBS) --executor $(EXECUTOR) $(if $(SEEDS),--seeds $(SEEDS)) $(if $(SEED_ROWS),--seed-rows $(filter-out all,$(SEED_ROWS))) $(if $(ALL_ROWS),--all-rows) && \
+	$(PY) -m lib.course pages >/dev/null && \
 	$(VENV)/bin/jupyter-book build -W --keep-going --toc book/runs/_toc.yml . && \
 	echo "make book ($(PROFILE)): $$(( $$(date +%s) - start )) s; the book is _build/html/index.html"
+
+labs: $(STAMP)
+	$(PY) -m lib.course labs
+
+lab-model: $(STAMP)
+	$(PY) -m lib.course model
 
 check-slurm: $(STAMP)
 	PY=$(PY) .ci/check-slurm
@@ -74,4 +84,4 @@ publish: $(STAMP)
 	$(PY) -m lib.publish --book $(BOOK) --remote $(REMOTE) --branch $(BRANCH) $(if $(ALLOW_SMOKE),--allow-smoke)
 
 clean:
-	rm -rf book/_build
+	rm -rf book/_build book/labs

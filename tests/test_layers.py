@@ -25,7 +25,7 @@ LAYERS = {
     "lib.methods": 5, "lib.export": 5,
     "lib.study": 6,
     "lib.report": 7,
-    "lib.chapter": 8, "lib.benchmarks": 8, "lib.book_check": 8, "lib.book_launch": 8, "lib.publish": 8, "lib": 8,
+    "lib.chapter": 8, "lib.course": 8, "lib.benchmarks": 8, "lib.book_check": 8, "lib.book_launch": 8, "lib.publish": 8, "lib": 8,
 }
 # The study reaches the methods only through their registry (lib.methods), never their machinery.
 METHOD_MACHINERY = ("lib.prune", "lib.distill", "lib.quantize", "lib.lowrank")

@@ -13,6 +13,7 @@ import yaml
 
 from lib.paper import paper_table
 from lib.book_check import nav_order_failures, profile_failures, text_failures
+from lib.course.pages import write_pages
 from lib.paths import BOOK_TOC, STUDY_RESULTS
 from lib.study.compare import differences
 from lib.study.grid import study_runs
@@ -40,6 +41,7 @@ def smoke_book(tmp_path_factory) -> Path:
     for page in [ROOT / "book" / "_toc.yml", *(ROOT / "book").glob("*.md"), *(ROOT / "book").glob("*.bib")]:
         shutil.copy(page, book)
     shutil.copytree(ROOT / "book" / "_static", book / "_static")
+    write_pages(root)  # the course's lab pages, as make book writes them
     study = smoke_study(root, "--jobs", "2")
     assert study.returncode == 0, study.stdout + study.stderr
     return root
