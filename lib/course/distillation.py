@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import torch
 
@@ -91,7 +92,7 @@ def runs_figure(runs: pd.DataFrame) -> plt.Figure:
 def check_decision(runs: pd.DataFrame, teacher_helps) -> None:
     """The lab's target: ``teacher_helps`` is True exactly when the students with the teacher
     beat those without by more than the seed spread (the study's rule) and scored higher."""
-    require(isinstance(teacher_helps, bool), f"teacher_helps: expected True or False, got {teacher_helps!r}")
+    require(isinstance(teacher_helps, (bool, np.bool_)), f"teacher_helps: expected True or False, got {teacher_helps!r}")
     with_t = runs.loc[runs["student"] == "with teacher", "test_map50"].tolist()
     without = runs.loc[runs["student"] == "without teacher", "test_map50"].tolist()
     verdict = compare(with_t, without)

@@ -52,7 +52,7 @@ class Lab:
     dense_map50: float = field(init=False)
 
     def __post_init__(self):
-        self.params, _, self._loader = split_set(self.result, "val", self.scale.eval_images)
+        self.params, _, self._loader = split_set(self.result, "val")
         self.dense_map50 = self.val_map50(self.model())
 
     def model(self) -> Detector:

@@ -18,14 +18,11 @@ class LabScale:
     # a target's validation mAP@0.5 is at least this share of the dense model's; at the
     # smoke scale nothing learns, so its targets check the sizes only (share 0)
     map_share: float
-    eval_images: int | None       # validation images a scan scores each point on (None: all)
 
 
 SCALES: dict[str, LabScale] = {
-    "laptop": LabScale("laptop", "cpu", finetune_epochs=2, kd_epochs=10, kd_seeds=(0, 1), map_share=0.9,
-                       eval_images=None),
-    "smoke": LabScale("smoke", "smoke", finetune_epochs=1, kd_epochs=1, kd_seeds=(0, 1), map_share=0.0,
-                      eval_images=None),
+    "laptop": LabScale("laptop", "cpu", finetune_epochs=2, kd_epochs=10, kd_seeds=(0, 1), map_share=0.9),
+    "smoke": LabScale("smoke", "smoke", finetune_epochs=1, kd_epochs=1, kd_seeds=(0, 1), map_share=0.0),
 }
 
 
