@@ -1,10 +1,13 @@
-"""A Sphinx extension of the book: a run page's launch buttons open its chapter's template.
+"""A Sphinx extension of the book: a run page's launch buttons open its chapter's template,
+and a lab page's open the lab's master notebook.
 
 A run page (``book/runs/<chapter>/<row>-<dataset>-s<seed>``) is built from a notebook the
 study executed. That notebook is an output of the build, not a file of the repository, so
 Binder or Colab could not open it there (its executed copy downloads from the page's
 download button). What a reader launches to run the page again is the chapter's template,
-``notebooks/<chapter>.ipynb``, whose parameters cell the page's *Try it* box fills in.
+``notebooks/<chapter>.ipynb``, whose parameters cell the page's *Try it* box fills in. A lab
+page (``book/labs/<lab>``) is written by ``make book`` from ``notebooks/labs/<lab>.ipynb``,
+which is what its buttons open.
 
 Loaded from ``_config.yml`` (``sphinx.extra_extensions``); the theme builds the buttons from
 ``repository`` and ``launch_buttons`` there, and this only swaps the notebook's path.
@@ -15,15 +18,20 @@ import re
 from typing import Any
 
 RUN_PAGE = re.compile(r"^book/runs/(?P<chapter>[^/]+)/[^/]+$")
+LAB_PAGE = re.compile(r"^book/labs/(?P<lab>[^/]+)$")
 # After sphinx-book-theme's own handler (the default priority, 500), which makes the buttons.
 AFTER_THE_THEME = 600
 LAUNCH_SCHEMES = ("https://", "http://")
 
 
 def template_of(pagename: str) -> str | None:
-    """The repository path of a run page's chapter template; None for any other page."""
-    match = RUN_PAGE.match(pagename)
-    return f"notebooks/{match['chapter']}.ipynb" if match else None
+    """The repository path of a run page's chapter template, or of a lab page's master
+    notebook; None for any other page."""
+    if match := RUN_PAGE.match(pagename):
+        return f"notebooks/{match['chapter']}.ipynb"
+    if match := LAB_PAGE.match(pagename):
+        return f"notebooks/labs/{match['lab']}.ipynb"
+    return None
 
 
 def swap_paths(buttons: list[dict[str, Any]], old: str, new: str) -> None:

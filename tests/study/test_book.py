@@ -188,6 +188,8 @@ def test_a_run_page_launches_its_chapter_template_and_downloads_its_notebook(smo
                                                           for link in links)
     assert (ROOT / "notebooks" / "02_lth.ipynb").is_file() and not any("book/runs/" in link and "ipynb" in link
                                                                      and "http" in link for link in links)
+    lab = set(re.findall(r'href="([^"]+)"', (html_root / "book" / "labs" / "01_magnitude.html").read_text()))
+    assert f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/notebooks/labs/01_magnitude.ipynb" in lab
     download = "../../../_sources/book/runs/02_lth/yolov3-lth-global-builtin-s0.ipynb"
     assert download in links
     executed = json.loads((page.parent / download).read_text())
