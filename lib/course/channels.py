@@ -16,6 +16,7 @@ from ..counting import count_macs, count_params
 from ..measure import latency
 from ..prune import channel_prune
 from .checks import Case, Exercise
+from .figures import beside_map
 from .model import Lab
 from .targets import require, require_epochs, require_map, target_line
 
@@ -105,17 +106,12 @@ def channel_scan(lab: Lab, shares=SCAN_MACS, importance: str = "magnitude") -> p
 
 
 def channel_figure(scan: pd.DataFrame, dense_map50: float) -> plt.Figure:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
-    left.plot(scan["macs"], scan["latency"], marker="o", label="measured")
-    left.plot([0, 1], [0, 1], color="grey", linestyle=":", label="latency = MACs")
-    left.set(xlabel="MACs (share of dense)", ylabel="latency (share of dense)", title="What reaches latency")
-    left.legend(fontsize=8)
-    right.plot(scan["macs"], scan["val_map50"], marker="o")
-    right.axhline(dense_map50, color="black", linestyle="--", linewidth=1, label="dense")
-    right.set(xlabel="MACs (share of dense)", ylabel="validation mAP@0.5", title="Before any fine-tuning")
-    right.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    def latency_panel(ax):
+        ax.plot(scan["macs"], scan["latency"], marker="o", label="measured")
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="latency = MACs")
+        ax.set(xlabel="MACs (share of dense)", ylabel="latency (share of dense)", title="What reaches latency")
+
+    return beside_map(scan, dense_map50, latency_panel, figsize=(9, 3.6))
 
 
 def check_target(lab: Lab, macs_ratio, finetune_epochs) -> None:

@@ -14,6 +14,7 @@ from ..counting import count_macs, count_params
 from ..lowrank import factorisable, mode_factors, tucker2, tucker2_conv
 from ..measure import latency
 from .checks import Case, Exercise
+from .figures import beside_map
 from .model import Lab
 from .targets import require, require_epochs, require_map, target_line
 
@@ -80,17 +81,12 @@ def rank_scan(lab: Lab, ratios=SCAN_RATIOS) -> pd.DataFrame:
 
 
 def rank_figure(scan: pd.DataFrame, dense_map50: float) -> plt.Figure:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for column in ("error", "macs", "latency"):
-        left.plot(scan["rank_ratio"], scan[column], marker="o", label=column)
-    left.set(xlabel="rank ratio", ylabel="share of dense (error: relative)", title="What a rank costs and saves")
-    left.legend(fontsize=8)
-    right.plot(scan["macs"], scan["val_map50"], marker="o")
-    right.axhline(dense_map50, color="black", linestyle="--", linewidth=1, label="dense")
-    right.set(xlabel="MACs (share of dense)", ylabel="validation mAP@0.5", title="Before any fine-tuning")
-    right.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    def costs_panel(ax):
+        for column in ("error", "macs", "latency"):
+            ax.plot(scan["rank_ratio"], scan[column], marker="o", label=column)
+        ax.set(xlabel="rank ratio", ylabel="share of dense (error: relative)", title="What a rank costs and saves")
+
+    return beside_map(scan, dense_map50, costs_panel)
 
 
 def check_target(lab: Lab, rank_ratio, finetune_epochs) -> None:
