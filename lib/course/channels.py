@@ -4,7 +4,6 @@ why removing 30 % of the channels removes about half the MACs; and how much of t
 reaches latency. The study's chapter: Pruning (channel pruning)."""
 from __future__ import annotations
 
-import math
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -15,6 +14,7 @@ from torch import nn
 from ..counting import count_macs, count_params
 from ..measure import latency
 from ..prune import channel_prune
+from ..prune.magnitude import layer_kept  # the same floor rule: what is left when a fraction goes
 from .checks import Case, Exercise
 from .figures import beside_map
 from .model import Lab
@@ -54,17 +54,13 @@ def bn_scale_reference(gamma: torch.Tensor) -> torch.Tensor:
     return _scores(_conv_bn(weight, gamma), tp.importance.BNScaleImportance(normalizer=None))
 
 
-def kept_channels(channels: int, fraction: float) -> int:
-    return channels - math.floor(fraction * channels + 1e-9)
-
-
 def macs_kept_reference(c_in: int, c_out: int, k: int, size: int, fraction: float) -> float:
     """Share of a k x k conv's MACs (stride 1, same padding, ``size`` x ``size`` input) left
     when ``fraction`` of its input and of its output channels go (floor of each), counted
     by the study's counter (lib.counting)."""
     def macs(i: int, o: int) -> int:
         return count_macs(nn.Conv2d(i, o, k, padding=k // 2, bias=False), input_shape=(1, i, size, size))["macs"]
-    return macs(kept_channels(c_in, fraction), kept_channels(c_out, fraction)) / macs(c_in, c_out)
+    return macs(layer_kept(c_in, fraction), layer_kept(c_out, fraction)) / macs(c_in, c_out)
 
 
 def _filter_cases() -> list[Case]:

@@ -4,7 +4,6 @@ and per-layer sparsities chosen from that scan to meet a size and mAP target aft
 brief fine-tune. The study's chapter: Pruning (lottery tickets prune this way)."""
 from __future__ import annotations
 
-import math
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -14,7 +13,7 @@ from ..counting import count_nonzero_params
 from ..models import Detector
 from ..models.io import copy_of
 from ..prune import apply_masks
-from ..prune.magnitude import layer_mask
+from ..prune.magnitude import layer_kept, layer_mask
 from ..prune.masks import prunable_layers
 from .checks import Case, Exercise
 from .model import Lab
@@ -93,7 +92,7 @@ def check_target(lab: Lab, layer_sparsities) -> None:
     require(not unknown, f"layer_sparsities: {unknown} are not prunable layers; they are {list(names)}")
     bad = {k: v for k, v in layer_sparsities.items() if not (isinstance(v, (int, float)) and 0 <= v < 1)}
     require(not bad, f"layer_sparsities: expected fractions in [0, 1), got {bad}")
-    planned = sum(n - math.floor(layer_sparsities.get(k, 0) * n + 1e-9) for k, n in names.items()) / sum(names.values())
+    planned = sum(layer_kept(n, layer_sparsities.get(k, 0)) for k, n in names.items()) / sum(names.values())
     require(planned <= KEEP_AT_MOST, f"those sparsities keep {planned:.1%} of the prunable weights; "
                                      f"the target is at most {KEEP_AT_MOST:.0%}")
     model = lab.finetune(pruned(lab.model(), layer_sparsities), "magnitude", dict(sorted(layer_sparsities.items())))
