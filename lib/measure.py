@@ -22,6 +22,7 @@ from .models.io import copy_of, save_weights, written_size
 from .prune.dispatch import to_sparse_inference
 from .prune.masks import is_masked, layer_table
 from .prune.sparse import save_sparse
+from .quantize.int8 import Int8Detector
 from .quantize.ledger import save_encoded, storage_ledger
 from .timing import median_ms
 
@@ -90,7 +91,10 @@ def latency(model: nn.Module, img_size: int = 416, threads: int = 1, repeats: in
 def deployed(model: nn.Module, img_size: int = 416, threads: int = 1) -> nn.Module:
     """The form a model is timed in: a masked model with each conv run by its fastest
     kernel for this input size and thread count (``lib.prune.to_sparse_inference``),
+    an int8 one compiled by inductor (its int8 oneDNN kernels; ``Int8Detector.compiled``),
     any other as it is (a channel-pruned model is already a smaller dense one)."""
+    if isinstance(model, Int8Detector):
+        return model.compiled()
     if not is_masked(model):
         return model
     before = torch.get_num_threads()

@@ -73,9 +73,13 @@ def after(earlier: tuple[Budget, ...], final: Budget) -> Budget:
 
 @dataclass(frozen=True)
 class Latency:
-    """CPU latency of the deployed model at batch 1 (``lib.measure.latency``), ms."""
+    """CPU latency of the deployed model at batch 1, ms: in PyTorch (``lib.measure.latency``)
+    and as its ONNX file in onnxruntime (``lib.export``), with that file's bytes."""
     ms: float       # at the run's input size
     ms_416: float   # at 416 x 416
+    onnx_ms: float | None = None      # onnxruntime, at the run's input size
+    onnx_ms_416: float | None = None  # onnxruntime, at 416 x 416
+    onnx_bytes: int | None = None     # the ONNX file onnxruntime ran (an int8 row's: int8)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ a test):
 
 For YOLOv3 and Tiny (20 classes, random weights: latency does not depend on what the
 weights learned, except through zeros): float32 in PyTorch and in onnxruntime; int8 by
-onnxruntime's static quantization (output convs kept float, and all int8) and by
-PyTorch's FX flow (the study's int8 until now); the channel-pruned model at 11% of the
+onnxruntime's static quantization (output convs kept float, and all int8) and by PT2E
+in torchao compiled by inductor (the study's int8; its compile is in the warm-up, not
+the time); the channel-pruned model at 11% of the
 MACs; and, for YOLOv3, the 90%-sparse masked model exported with its zeros. Batch 1,
 the median of ``repeats`` runs after three warm-ups; ratios against float32 PyTorch.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 import torch
 
 from ..export import onnx_latency, quantize_int8, to_onnx
-from ..measure import latency
+from ..measure import deployed, latency
 from ..models import build
 from ..prune import channel_prune, magnitude_prune
 from ..quantize import int8
@@ -38,7 +39,7 @@ def forms(name: str, width: float, size: int, folder: Path) -> dict[str, tuple[s
     out = {"float32, PyTorch": ("torch", dense), "float32, onnxruntime": ("onnx", fp32),
            "int8 onnxruntime, outputs float": ("onnx", quantize_int8(fp32, folder / f"{name}-int8-keep.onnx", images)),
            "int8 onnxruntime, all": ("onnx", quantize_int8(fp32, folder / f"{name}-int8-all.onnx", images, False)),
-           "int8 PyTorch FX (the study's)": ("torch", int8(dense, images)),
+           "int8 PT2E, inductor (the study's)": ("torch", deployed(int8(dense, images), size)),
            f"channel-pruned {CHANNEL_MACS:.0%} MACs, PyTorch": ("torch", slim),
            f"channel-pruned {CHANNEL_MACS:.0%} MACs, onnxruntime": ("onnx", to_onnx(slim, folder / f"{name}-slim.onnx",
                                                                                   size))}

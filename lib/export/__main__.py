@@ -13,43 +13,40 @@ the row's own.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ..errors import add_debug_flag, reported
-from ..methods import get_method
 from ..models import load_weights
 from ..params import from_dict
 from ..quantize.run import Int8Params, calibration_images
 from ..result import read_result
 from ..train.distributed import World
 from ..train.run import make_loader, open_data, scored
-from . import OnnxDetector, onnx_latency, quantize_int8, to_onnx
+from . import OnnxDetector, onnx_latency
+from .row import own_int8, row_onnx, write_onnx
 
 
 def export_row(result_path: Path, out: Path, int8: bool, threads: int) -> list[str]:
     """Write the row at ``result_path`` to ``out``; the lines that describe it."""
     result = read_result(result_path)
     params = from_dict(result.run_params)
-    int8 = int8 or get_method(result.method).precision == "int8"
-    # an int8 row's own calibration and kept-float outputs, else the study's defaults
-    q = Int8Params(**result.settings) if get_method(result.method).settings is Int8Params else Int8Params()
     model = load_weights(result.model_file)
     data = open_data(params)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as folder:  # the file lands whole, checked, or not at all
-        written = to_onnx(model, Path(folder) / "fp32.onnx", result.img_size)
-        if int8:
-            images = calibration_images(data["train"], params, q.calibration_images)
-            written = quantize_int8(written, Path(folder) / "int8.onnx", images, q.keep_outputs_fp32)
-        os.replace(written, out)
+    own = own_int8(result)
+    if own is not None:
+        row_onnx(result, out)
+    elif int8:  # the study's int8 settings: the first training images, output convs float
+        q = Int8Params()
+        write_onnx(model, out, result.img_size, calibration_images(data["train"], params, q.calibration_images),
+                   q.keep_outputs_fp32)
+    else:
+        write_onnx(model, out, result.img_size)
     deployed = OnnxDetector(out, model, threads)
     test = scored(deployed, make_loader(data["test"], params, World(), False, 0), params, "cpu",
                   data["train"].classes)
-    return [f"{out}: {result.row} ({result.dataset}, seed {result.seed}), {'int8' if int8 else 'float32'}, "
-            f"{out.stat().st_size:,} bytes",
+    return [f"{out}: {result.row} ({result.dataset}, seed {result.seed}), "
+            f"{'int8' if int8 or own is not None else 'float32'}, {out.stat().st_size:,} bytes",
             f"onnxruntime latency, batch 1, {threads} thread(s): {onnx_latency(out, result.img_size, threads):.1f} ms "
             f"at {result.img_size} px, {onnx_latency(out, 416, threads):.1f} ms at 416 px",
             f"test mAP@0.5 through onnxruntime {test['map50']:.4f} (the row's own, in PyTorch: "

@@ -20,7 +20,7 @@ from ..paths import BEST, TRAIN_RUNS, run_dir
 from ..train.checkpoint import atomic_save
 from ..train.distributed import World
 from ..train.run import check_task, data_task, finish, finished, make_loader, open_data, scored
-from .int8 import Int8Detector, int8, quantized_ops
+from .int8 import Int8Detector, int8, int8_convs
 
 CALIBRATION = "calibration.pt"  # the images the observers saw: (N, 3, H, W) float
 
@@ -49,17 +49,21 @@ def calibration_images(train: DetectionIndex, params: RunParams, n: int) -> torc
     return torch.cat(images)[:n]
 
 
+def calibration_of(folder: str | Path) -> torch.Tensor:
+    """(N, 3, S, S): the images a ``run_int8`` folder's model was calibrated on."""
+    folder = Path(folder)
+    return read_file(folder / CALIBRATION, "calibration images", f"delete {folder} to quantize that run again")
+
+
 def load_int8(folder: str | Path, keep_outputs_fp32: bool = True) -> Int8Detector:
     """The int8 model of a ``run_int8`` folder, rebuilt from its source and calibration."""
-    folder = Path(folder)
-    images = read_file(folder / CALIBRATION, "calibration images", f"delete {folder} to quantize that run again")
-    return int8(load_weights(folder / BEST), images, keep_outputs_fp32)
+    return int8(load_weights(Path(folder) / BEST), calibration_of(folder), keep_outputs_fp32)
 
 
 def run_int8(params: RunParams, q: Int8Params, source: str | Path, root: str | Path = TRAIN_RUNS) -> dict:
     """Quantize the model file ``source`` (trained on ``params``' data) and score it on
     the test split; metrics as ``lib.train.train`` returns them (no epochs, no history),
-    with the quantized operators of one forward pass."""
+    with its convolutions by kind (``int8_convs``)."""
     validate(params)
     check(q)
     folder = run_dir(root, params, "int8", {**asdict(q), "source": str(Path(source).resolve())})
@@ -77,11 +81,11 @@ def run_int8(params: RunParams, q: Int8Params, source: str | Path, root: str | P
     shutil.copyfile(source, folder / BEST)
     atomic_save(images, folder / CALIBRATION)
     quantized = load_int8(folder, q.keep_outputs_fp32)
-    device = torch.device("cpu")  # quantized kernels run on the CPU
+    device = torch.device("cpu")  # the converted graph runs on the CPU
     evaluate = lambda split: scored(quantized, make_loader(data[split], params, World(), False, 0),  # noqa: E731
                                     params, device, classes)
     metrics = {"params": params.to_dict(), "classes": list(classes), "epochs": 0,
                "val_map50": evaluate("val")["map50"], "history": [], "train_img_per_s": None,
                "test": evaluate("test"), "fp32_layers": quantized.fp32_layers,
-               "quantized_ops": dict(quantized_ops(quantized, images[:1]))}
+               "quantized_ops": dict(int8_convs(quantized))}
     return finish(folder, metrics)

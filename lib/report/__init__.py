@@ -6,12 +6,14 @@ the one-shot pruning curves of the trained dense models (``oneshot``), which den
 reference a row is measured against (``references``), the rule for calling a
 difference a finding (``verdict``),
 the footprints at the paper's scale (``footprints``), and what is computed from the
-trained models themselves: detections, mAP under other rules, latency (``inference``).
+trained models themselves: detections, mAP under other rules, latency in PyTorch and
+onnxruntime (``inference``), and both runtimes side by side (``deployment``).
 The notebooks reach these names through ``lib.chapter``."""
 from .abstract import landing_values
 from .cards import run_card, styled
 from .figures import (cs_search, detection_grid, gradual_schedule, layer_sparsity, map_vs_cost,
                       oneshot_figure, training_curves)
+from .deployment import deployment_answers, deployment_table
 from .footprints import architecture_findings, paper_scale_table
 from .inference import map_under_rules, rules_table, sample_detections, with_latencies
 from .results import (architecture_table, coco_table, controls_table, dense_maps, distillation_against_seeds, encodings_table,
@@ -27,5 +29,5 @@ __all__ = [
     "near_zero_rows", "pruned", "relative_table", "runs_frame", "searched", "summary_table", "table_caption",
     "with_latencies", "encodings_table", "cs_search", "detection_grid", "gradual_schedule", "layer_sparsity",
     "map_vs_cost", "training_curves", "landing_values", "oneshot_figure", "oneshot_curves", "on_pruning_page",
-    "table_key", "controls_table",
+    "table_key", "controls_table", "deployment_answers", "deployment_table",
 ]

@@ -3,7 +3,10 @@ to draw, mAP under other evaluation rules, and CPU latency. (Figures only draw w
 this returns.)"""
 from __future__ import annotations
 
+import json
+import tempfile
 from dataclasses import fields
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -11,10 +14,12 @@ from torch.utils.data import DataLoader, Subset
 
 from ..data import DetectionDataset, collate
 from ..evaluate import AUTHORS_RULES, Rules, average_precision, predict
+from ..export import onnx_latency, own_int8, row_onnx
 from ..measure import deployed, latency
 from ..methods import load_model
 from ..models import load_weights
 from ..params import RunParams, from_dict
+from ..quantize import Int8Detector
 from ..result import Latency, RunResult
 from ..train.distributed import resolve_device
 from ..train.run import open_data
@@ -81,17 +86,43 @@ def rules_table(results: list[RunResult]) -> pd.DataFrame:
 def with_latencies(results: list[RunResult], threads: int = 1) -> list[RunResult]:
     """Each run with its latency: its model in the form it is deployed in
     (``lib.methods.load_model``: an int8 row's int8 model; ``lib.measure.deployed``:
-    sparse kernels chosen per layer for a masked model), timed by ``lib.measure.latency``
-    with ``threads`` threads at batch 1, at the run's input size and at 416; all in this
-    one process, one after another, so that the runs compare on equal terms.
+    sparse kernels chosen per layer for a masked model, inductor's int8 kernels for an
+    int8 one), timed by ``lib.measure.latency``, and its ONNX file (``lib.export.row_onnx``)
+    timed by onnxruntime, with ``threads`` threads at batch 1, at the run's input size and
+    at 416; all in this one process, one after another, so that the runs compare on equal
+    terms.
 
     A row's seeds share its architecture and, pruned, its sparsity, so a row is timed
     once per dataset, on its lowest seed's model, and its other seeds carry that time
-    (timing each seed cost the cpu build about a minute at its end, for the same number)."""
+    (timing each seed cost the cpu build about a minute at its end, for the same number).
+    Where a form's kernels do not look at the weights' values (any ONNX file in
+    onnxruntime, an int8 model in inductor's kernels), rows of the same architecture run
+    the same computation, and are timed once (``deployment_key``)."""
+    onnx_by_form: dict[tuple, tuple] = {}  # deployment_key -> ({size: ms}, bytes) in onnxruntime
+    int8_by_form: dict[tuple, dict] = {}   # deployment_key -> {size: ms} of an int8 model in PyTorch
     timed: dict[tuple, Latency] = {}
-    for r in sorted(results, key=lambda r: r.seed):
-        if (r.row, r.dataset) not in timed:
-            model = load_model(r)
-            ms = {size: latency(deployed(model, size, threads), size, threads) for size in dict.fromkeys((r.img_size, 416))}
-            timed[r.row, r.dataset] = Latency(ms=ms[r.img_size], ms_416=ms[416])
+    with tempfile.TemporaryDirectory() as folder:
+        for r in sorted(results, key=lambda r: r.seed):
+            if (r.row, r.dataset) in timed:
+                continue
+            key, sizes = deployment_key(r), (r.img_size, 416)
+            if key not in onnx_by_form:
+                onnx = row_onnx(r, Path(folder) / f"{len(onnx_by_form)}.onnx")
+                onnx_by_form[key] = {size: onnx_latency(onnx, size, threads) for size in sizes}, onnx.stat().st_size
+            ms = int8_by_form.get(key)
+            if ms is None:
+                model = load_model(r)
+                ms = {size: latency(deployed(model, size, threads), size, threads) for size in sizes}
+                if isinstance(model, Int8Detector):
+                    int8_by_form[key] = ms
+            onnx_ms, onnx_bytes = onnx_by_form[key]
+            timed[r.row, r.dataset] = Latency(ms[r.img_size], ms[416], onnx_ms[r.img_size], onnx_ms[416], onnx_bytes)
     return [r.with_latency(timed[r.row, r.dataset]) for r in results]
+
+
+def deployment_key(result: RunResult) -> tuple:
+    """What a deployed form's speed depends on when its kernels ignore the weights'
+    values: the architecture (its ``arch``, channels and ranks included), the input
+    size, and whether it runs in int8."""
+    arch = load_weights(result.model_file).arch
+    return json.dumps(arch, sort_keys=True, default=str), result.img_size, own_int8(result) is not None

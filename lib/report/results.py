@@ -28,7 +28,9 @@ COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_c
 MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"), "macs": ("MACs", "macs_mean"),
             "storage_mib": ("MiB", "storage_mb_mean"),  # the paper's "MB" are MiB (2^20 bytes)
             "latency_ms": ("latency", None)}            # the paper measured none
-LATENCY_LABELS = {"latency_ms": "latency ms", "latency_416_ms": "latency ms at 416"}
+LATENCY_LABELS = {"latency_ms": "latency ms", "latency_416_ms": "latency ms at 416",
+                  "onnx_ms": "onnxruntime ms", "onnx_416_ms": "onnxruntime ms at 416"}
+ONNX_FILE = "ONNX"  # the ledger's column: the ONNX file onnxruntime ran (lib.export.row_onnx)
 
 
 def load_results(paths: list[str]) -> list[RunResult]:
@@ -43,7 +45,8 @@ def load_results(paths: list[str]) -> list[RunResult]:
 
 
 def run_line(r: RunResult) -> dict:
-    """A run's values under ``COLUMNS``, and its latency columns once it is timed."""
+    """A run's values under ``COLUMNS``, and its latency columns and ONNX file's MiB
+    once it is timed."""
     m, f = r.metrics, r.footprint
     return {"row": r.row, "dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
             "map50": m.map50, "map": m.map, "map_coco": m.map_coco, "ap_small": m.ap_small,
@@ -51,13 +54,18 @@ def run_line(r: RunResult) -> dict:
             "storage_mib": f.storage_mib, "storage_encoding": f.storage_encoding, "deflated_mib": f.deflated_mib,
             "epochs": r.epochs, "total_epochs": r.budget.total_epochs, "total_images": r.budget.total_images,
             "train_img_per_s": r.train_img_per_s, "still_rising": still_rising(r.history),
-            **({"latency_ms": r.latency.ms, "latency_416_ms": r.latency.ms_416} if r.latency else {})}
+            **({"latency_ms": r.latency.ms, "latency_416_ms": r.latency.ms_416, "onnx_ms": r.latency.onnx_ms,
+                "onnx_416_ms": r.latency.onnx_ms_416, "onnx_mib": mib(r.latency.onnx_bytes)} if r.latency else {})}
+
+
+def mib(n_bytes: int | None) -> float | None:
+    return None if n_bytes is None else n_bytes / 2**20
 
 
 def runs_frame(results: list[RunResult]) -> pd.DataFrame:
     """One line per run, in the row table's order within each dataset (a row the
     table no longer holds goes last)."""
-    columns = [*COLUMNS, *(LATENCY_LABELS if any(r.latency for r in results) else ())]
+    columns = [*COLUMNS, *([*LATENCY_LABELS, "onnx_mib"] if any(r.latency for r in results) else ())]
     frame = pd.DataFrame([run_line(r) for r in results], columns=columns)
     frame["order"] = [ORDER.get(r.row, len(ORDER)) for r in results]
     frame["in_paper"] = [r.row in ROW and ROW[r.row].in_paper for r in results]
@@ -171,14 +179,18 @@ def encodings_table() -> pd.DataFrame:
 def ledger_table(results: list[RunResult], dataset: str) -> pd.DataFrame:
     """The storage ledger of each row's first-seed model on ``dataset``: the bytes of
     its file in every encoding (``lib.quantize.LEDGER``; the sparse ones for masked
-    models only), beside the paper's MB for the row (MiB, as the paper's are)."""
+    models only) and, once timed, of its ONNX file (``ONNX_FILE``), beside the paper's
+    MB for the row (MiB, as the paper's are)."""
     paper = paper_numbers(PAPER_DATASET[dataset])
+    chosen = sorted(first_seed(results, lambda r: r.dataset == dataset), key=lambda r: ORDER.get(r.row, len(ORDER)))
+    files = [*LEDGER, *([ONNX_FILE] if any(r.latency for r in chosen) else [])]
     out = []
-    for r in sorted(first_seed(results, lambda r: r.dataset == dataset), key=lambda r: ORDER.get(r.row, len(ORDER))):
+    for r in chosen:
         theirs = paper.get(r.row)
         out.append({"model": r.model, "training": r.training, **{k: r.ledger.get(k) for k in LEDGER},
+                    ONNX_FILE: r.latency.onnx_bytes if r.latency else None,
                     "paper MiB": theirs["storage_mb_mean"] if theirs else None})
-    return pd.DataFrame(out, columns=["model", "training", *LEDGER, "paper MiB"]).astype({k: "Int64" for k in LEDGER})
+    return pd.DataFrame(out, columns=["model", "training", *files, "paper MiB"]).astype({k: "Int64" for k in files})
 
 
 def coco_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:

@@ -1,16 +1,18 @@
 import itertools
+import operator
+import re
 from pathlib import Path
 
 import pytest
 import torch
 
-from lib.measure import latency
+from lib.measure import deployed, latency
 from lib.models import build, load_weights
 from lib.profiles import profile_params
 from lib.train.distributed import World
 from lib.train.run import make_loader, open_data, train
 from lib.prune import channel_prune, magnitude_prune
-from lib.quantize import int8, quantized_ops
+from lib.quantize import compiled_int8_convs, int8, int8_convs
 
 
 def calibrated(name="yolov3", width=0.25, **kwargs):
@@ -19,16 +21,27 @@ def calibrated(name="yolov3", width=0.25, **kwargs):
     return model, int8(model, torch.rand(16, 3, 96, 96), **kwargs)
 
 
-def test_int8_runs_int8_convolutions_and_keeps_the_outputs_in_float():
+def test_int8_quantizes_every_conv_but_the_outputs_and_compiles_them_to_int8_kernels():
     model, quantized = calibrated()
-    ops = quantized_ops(quantized, torch.rand(1, 3, 96, 96))
     convs = sum(isinstance(m, torch.nn.Conv2d) for m in model.modules())
-    int8_convs = sum(n for op, n in ops.items() if op.startswith("quantized::conv2d"))
-    assert int8_convs == convs - len(model.output_convs())  # every conv but the three output convs
+    outputs = len(model.output_convs())
+    assert int8_convs(quantized) == {"int8 conv": convs - outputs, "float conv": outputs}
     _, all_int8 = calibrated(keep_outputs_fp32=False)
-    assert sum(n for op, n in quantized_ops(all_int8, torch.rand(1, 3, 96, 96)).items()
-               if op.startswith("quantized::conv2d")) == convs
-    assert not list(all_int8.parameters()) and latency(all_int8, 96, repeats=2, warmup=1) > 0  # timed as any model
+    assert int8_convs(all_int8) == {"int8 conv": convs}
+    tiny, quantized = calibrated("yolov3-tiny")  # compiled: inductor's code calls oneDNN's int8 conv for each
+    x = torch.rand(1, 3, 96, 96)
+    assert compiled_int8_convs(quantized, x) == int8_convs(quantized)["int8 conv"] > 0
+    assert latency(deployed(quantized, 96), 96, repeats=2, warmup=1) > 0  # timed as any model, compiled
+
+
+def test_no_code_uses_the_deprecated_fx_quantization_flow():
+    """PyTorch deprecated ``torch.ao.quantization``'s eager and FX flows; the study's int8
+    is PT2E in torchao, and nothing of the project may depend on the old one."""
+    root = Path(__file__).resolve().parents[2]
+    fx_import = re.compile(r"(from|import)\s+torch\.ao\.quantization")
+    users = [str(path.relative_to(root)) for folder in ("lib", "tests", "notebooks") for path in (root / folder).rglob("*")
+             if path.suffix in (".py", ".ipynb") and fx_import.search(path.read_text())]
+    assert users == []
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +72,17 @@ def test_int8_finds_the_float_models_boxes(trained_tiny):
     assert detected.sum() >= 5
     # within 2 px at 128 px, a quarter of the finest stride (measured: 0.9 px at most, 0.25 px median)
     assert (boxes8[..., :4] - boxes[..., :4])[detected].abs().max() <= 2.0
+    # the deployed (compiled, oneDNN int8) form computes what the converted graph that scores it does
+    compiled = quantized.compiled()(images)
+    for eager, deployed_map in zip(maps8, compiled):
+        assert (deployed_map - eager).abs().max() <= 1e-3 * eager.abs().max()
+
+
+def int8_weights(quantized) -> list[torch.Tensor]:
+    """The converted graph's int8 weight tensors: the int8 constants its nodes read."""
+    constants = [operator.attrgetter(node.target)(quantized.graph) for node in quantized.graph.graph.nodes
+                 if node.op == "get_attr"]
+    return [t for t in constants if isinstance(t, torch.Tensor) and t.dtype == torch.int8]
 
 
 def test_a_masked_model_is_quantized_with_its_zeros():
@@ -68,8 +92,9 @@ def test_a_masked_model_is_quantized_with_its_zeros():
     pruned = sum(int((m.weight_mask == 0).sum()) for m in model.modules() if hasattr(m, "weight_mask"))
     quantized = int8(model, torch.rand(8, 3, 96, 96))
     assert any(hasattr(m, "weight_mask") for m in model.modules())  # the original keeps its masks
-    int8_weights = [m.weight() for m in quantized.modules() if hasattr(m, "weight") and callable(m.weight)]
-    assert sum(int((w.int_repr() == 0).sum()) for w in int8_weights) >= pruned  # rounding may add zeros, never lose one
+    weights = int8_weights(quantized)
+    assert len(weights) == int8_convs(quantized)["int8 conv"]
+    assert sum(int((w == 0).sum()) for w in weights) >= pruned  # rounding may add zeros, never lose one
 
 
 def test_a_channel_pruned_model_quantizes_like_any_dense_one():
@@ -80,8 +105,8 @@ def test_a_channel_pruned_model_quantizes_like_any_dense_one():
     slim = channel_prune(model, 0.11).eval()
     quantized = int8(slim, torch.rand(8, 3, 96, 96))
     x = torch.rand(1, 3, 96, 96)
-    int8_convs = sum(n for op, n in quantized_ops(quantized, x).items() if op.startswith("quantized::conv2d"))
-    assert int8_convs == sum(isinstance(m, torch.nn.Conv2d) for m in slim.modules()) - len(slim.output_convs())
+    convs = sum(isinstance(m, torch.nn.Conv2d) for m in slim.modules())
+    assert int8_convs(quantized)["int8 conv"] == convs - len(slim.output_convs())
     with torch.no_grad():
         assert [m.shape for m in quantized(x)] == [m.shape for m in slim(x)]
 

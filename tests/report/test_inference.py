@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import torch
 
+from lib.export import row_onnx
 from lib.methods import load_model
 from lib.models import build, save_weights
 from lib.report import inference
@@ -20,6 +21,8 @@ def test_a_run_is_opened_through_its_method_and_timed_into_its_result(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(opened.state_dict().values(), model.state_dict().values()))
     [timed] = with_latencies([run])
     assert run.latency is None and timed.latency.ms > 0 and timed.latency.ms_416 > timed.latency.ms  # 128 px, then 416
+    assert 0 < timed.latency.onnx_ms < timed.latency.onnx_ms_416  # its ONNX file in onnxruntime, both sizes
+    assert timed.latency.onnx_bytes > 4 * sum(p.numel() for p in model.parameters())  # float32 weights and a graph
     assert timed.metrics == run.metrics and timed.row == run.row
 
 
@@ -28,8 +31,10 @@ def test_a_row_is_timed_once_per_dataset_on_its_lowest_seed(tmp_path, monkeypatc
     save_weights(build("yolov3-tiny", 3, width=0.125), tmp_path / "best.pt")
     runs = [result("yolov3-tiny", seed, 0.5, 1000, run_dir=str(tmp_path)) for seed in (2, 0, 1)]
     runs.append(replace(runs[0], dataset="builtin-dark"))
-    opened = []
+    opened, exported = [], []
     monkeypatch.setattr(inference, "load_model", lambda r: opened.append((r.seed, r.dataset)) or load_model(r))
+    monkeypatch.setattr(inference, "row_onnx", lambda r, out: exported.append(r.dataset) or row_onnx(r, out))
     timed = with_latencies(runs)
     assert opened == [(0, "builtin"), (2, "builtin-dark")]  # seed 0 of the light set, then the dark set's run
+    assert exported == ["builtin"]  # one architecture: one ONNX file timed for both datasets
     assert [t.seed for t in timed] == [2, 0, 1, 2] and len({t.latency for t in timed[:3]}) == 1

@@ -1,0 +1,83 @@
+"""The deployment section: every row in both runtimes side by side (PyTorch as the study
+deploys it, and its ONNX file in onnxruntime), and the answers to the three questions
+users of compressed detectors ask most, written from this build's numbers:
+
+- is a channel-pruned model smaller and faster everywhere?
+- does an unstructured-sparse model get smaller or faster once exported?
+- how much faster is int8, and at what mAP?
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..study.rows import DENSE
+from .results import row_means, row_runs
+from .verdict import compare
+
+CHANNELS = "yolov3-channels-11"  # the paper's LTH Local MACs share, in channels
+SPARSE = "yolov3-lth-local"      # unstructured, layer-wise
+INT8 = "yolov3-int8"             # the dense YOLOv3, post-training int8
+TIMES = {"latency_ms": "PyTorch ms", "onnx_ms": "onnxruntime ms", "latency_416_ms": "PyTorch ms at 416",
+         "onnx_416_ms": "onnxruntime ms at 416"}
+SIZES = {"storage_mib": "study file MiB", "onnx_mib": "ONNX MiB"}
+
+
+def deployment_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Each row of ``dataset`` (means over seeds): mAP@0.5, its study file's and its ONNX
+    file's MiB, and its latency in PyTorch and in onnxruntime at the study's size and at
+    416 (``lib.report.inference.with_latencies``)."""
+    means = row_means(runs, dataset, ["map50", *SIZES, *TIMES])
+    table = means.rename(columns={"map50": "mAP@0.5", **SIZES, **TIMES}).reset_index().drop(columns="row")
+    table["onnxruntime × PyTorch"] = table["onnxruntime ms"] / table["PyTorch ms"]
+    return table
+
+
+def ratio(runs: pd.DataFrame, dataset: str, row: str, column: str) -> float:
+    """``row``'s mean ``column`` as a multiple of the dense YOLOv3's."""
+    return row_runs(runs, dataset, row)[column].mean() / row_runs(runs, dataset, DENSE)[column].mean()
+
+
+def has_rows(runs: pd.DataFrame, dataset: str, *rows: str) -> bool:
+    return all(len(row_runs(runs, dataset, row)) for row in (DENSE, *rows)) and "onnx_ms" in runs
+
+
+def channels_answer(runs: pd.DataFrame, dataset: str) -> str:
+    if not has_rows(runs, dataset, CHANNELS):
+        return "The channel-pruned row did not run in this build."
+    r = lambda column: ratio(runs, dataset, CHANNELS, column)  # noqa: E731
+    return (f"**Is the channel-pruned model smaller and faster everywhere?** Yes. The YOLOv3 pruned to 11% of its "
+            f"MACs by whole channels is a smaller dense network: its study file is {r('storage_mib'):.0%} of the "
+            f"dense one's and its ONNX file {r('onnx_mib'):.0%}. It runs in {r('latency_ms'):.2f}× the dense "
+            f"model's time in PyTorch and {r('onnx_ms'):.2f}× in onnxruntime at the study's size, "
+            f"{r('latency_416_ms'):.2f}× and {r('onnx_416_ms'):.2f}× at 416 px.")
+
+
+def sparse_answer(runs: pd.DataFrame, dataset: str) -> str:
+    if not has_rows(runs, dataset, SPARSE):
+        return "The LTH Local row did not run in this build."
+    r = lambda column: ratio(runs, dataset, SPARSE, column)  # noqa: E731
+    return (f"**Does an unstructured-sparse model get smaller or faster?** Only as the study's sparse file. The LTH "
+            f"Local ticket's sparse file is {r('storage_mib'):.0%} of the dense file, but exported to ONNX its zeros "
+            f"are stored as zeros: the ONNX file is {r('onnx_mib'):.0%} of the dense model's ONNX file, and "
+            f"onnxruntime runs it in {r('onnx_ms'):.2f}× the dense time ({r('onnx_416_ms'):.2f}× at 416 px): its "
+            f"dense kernels multiply the zeros. In PyTorch, with the fastest sparse or dense kernel chosen per layer, "
+            f"it takes {r('latency_ms'):.2f}× ({r('latency_416_ms'):.2f}× at 416 px).")
+
+
+def int8_answer(runs: pd.DataFrame, dataset: str) -> str:
+    if not has_rows(runs, dataset, INT8):
+        return "The int8 row did not run in this build."
+    r = lambda column: ratio(runs, dataset, INT8, column)  # noqa: E731
+    verdict = compare(row_runs(runs, dataset, INT8)["map50"], row_runs(runs, dataset, DENSE)["map50"])
+    return (f"**How much faster is int8, and at what mAP?** The dense YOLOv3 in int8 (PT2E, compiled by inductor) "
+            f"runs in {r('latency_ms'):.2f}× its float time in PyTorch at the study's size and "
+            f"{r('latency_416_ms'):.2f}× at 416 px; onnxruntime's own int8 of the same model runs in "
+            f"{r('onnx_ms'):.2f}× and {r('onnx_416_ms'):.2f}× of its float ONNX file's time. Its test mAP@0.5 moves "
+            f"by {verdict.difference:+.3f} ({verdict.mean_a:.3f} against {verdict.mean_b:.3f}), "
+            f"{verdict.words()}.")
+
+
+def deployment_answers(runs: pd.DataFrame, dataset: str) -> dict[str, str]:
+    """The three answers for ``dataset``, by name (what the book glues)."""
+    return {"channels": channels_answer(runs, dataset), "sparse": sparse_answer(runs, dataset),
+            "int8": int8_answer(runs, dataset)}

@@ -1,0 +1,43 @@
+"""The deployment section: both runtimes side by side, and its three answers computed
+from the timed runs."""
+import pytest
+
+from lib.report.deployment import deployment_answers, deployment_table
+from lib.report.results import runs_frame
+from lib.result import Latency
+from tests.report.test_results import result
+
+# row -> (mAP@0.5 per seed, study MiB, PyTorch ms, onnxruntime ms, ONNX bytes)
+RUNS = {"yolov3": ((0.50, 0.52, 0.54), 4.0, 10.0, 4.0, 4 * 2**20),
+        "yolov3-channels-11": ((0.45, 0.47, 0.49), 0.5, 2.0, 0.5, 2**19),
+        "yolov3-lth-local": ((0.48, 0.50, 0.52), 0.8, 12.0, 4.0, 4 * 2**20),
+        "yolov3-int8": ((0.49, 0.51, 0.53), 1.0, 3.0, 2.0, 2**20)}
+
+
+def timed_runs():
+    return runs_frame([result(row, seed, m, 100, mb=mb).with_latency(Latency(ms, 10 * ms, onnx, 10 * onnx, size))
+                       for row, (maps, mb, ms, onnx, size) in RUNS.items() for seed, m in enumerate(maps)])
+
+
+def test_the_table_sets_both_runtimes_and_both_files_side_by_side():
+    table = deployment_table(timed_runs(), "builtin").set_index("training")
+    assert table.loc["Channels, 11% MACs", "ONNX MiB"] == 0.5 and table.loc["Default", "study file MiB"] == 4.0
+    assert table.loc["Channels, 11% MACs", "onnxruntime ms at 416"] == 5.0
+    assert table.loc["Default", "onnxruntime × PyTorch"] == pytest.approx(0.4)
+    assert table.loc["Default", "mAP@0.5"] == pytest.approx(0.52)
+
+
+def test_the_answers_are_the_builds_ratios_and_its_verdict():
+    answers = deployment_answers(timed_runs(), "builtin")
+    assert "study file is 12% of the dense one's and its ONNX file 12%" in answers["channels"]
+    assert "0.20× the dense model's time in PyTorch and 0.12× in onnxruntime" in answers["channels"]
+    assert "sparse file is 20% of the dense file" in answers["sparse"] and "ONNX file is 100%" in answers["sparse"]
+    assert "runs it in 1.00× the dense time" in answers["sparse"]
+    assert "runs in 0.30× its float time" in answers["int8"] and "0.50× and 0.50×" in answers["int8"]
+    assert "by -0.010 (0.510 against 0.520), within the seed spread" in answers["int8"]
+
+
+def test_an_answer_says_when_its_row_did_not_run():
+    runs = timed_runs()
+    answers = deployment_answers(runs[runs["row"] != "yolov3-int8"], "builtin")
+    assert answers["int8"] == "The int8 row did not run in this build." and "Yes." in answers["channels"]
