@@ -57,7 +57,8 @@ def calibration_of(folder: str | Path) -> torch.Tensor:
 
 def load_int8(folder: str | Path, keep_outputs_fp32: bool = True) -> Int8Detector:
     """The int8 model of a ``run_int8`` folder, rebuilt from its source and calibration."""
-    return int8(load_weights(Path(folder) / BEST), calibration_of(folder), keep_outputs_fp32)
+    images = calibration_of(folder)  # first: a folder that is no int8 run is named by its missing images
+    return int8(load_weights(Path(folder) / BEST), images, keep_outputs_fp32)
 
 
 def run_int8(params: RunParams, q: Int8Params, source: str | Path, root: str | Path = TRAIN_RUNS) -> dict:
