@@ -22,7 +22,7 @@ from ..params import RunParams, from_dict
 from ..quantize import Int8Detector
 from ..result import Latency, RunResult
 from ..train.distributed import resolve_device
-from ..train.run import open_data
+from ..train.run import eval_batch, open_data
 
 
 def split_set(result: RunResult, split: str = "test", n_images: int | None = None):
@@ -32,7 +32,7 @@ def split_set(result: RunResult, split: str = "test", n_images: int | None = Non
     index = open_data(params)[split]
     dataset = DetectionDataset(index, params.data.img_size)
     subset = Subset(dataset, range(n_images)) if n_images else dataset
-    loader = DataLoader(subset, batch_size=n_images or params.train.batch_size, collate_fn=collate)
+    loader = DataLoader(subset, batch_size=n_images or eval_batch(params), collate_fn=collate)
     return params, index, loader
 
 
@@ -122,7 +122,8 @@ def with_latencies(results: list[RunResult], threads: int = 1) -> list[RunResult
 
 def deployment_key(result: RunResult) -> tuple:
     """What a deployed form's speed depends on when its kernels ignore the weights'
-    values: the architecture (its ``arch``, channels and ranks included), the input
-    size, and whether it runs in int8."""
-    arch = load_weights(result.model_file).arch
+    values: the architecture (its ``arch``, channels and ranks included; not its anchors,
+    which only ``decode`` reads, after the graph), the input size, and whether it runs in
+    int8."""
+    arch = {k: v for k, v in load_weights(result.model_file).arch.items() if k != "anchors"}
     return json.dumps(arch, sort_keys=True, default=str), result.img_size, own_int8(result) is not None

@@ -141,6 +141,12 @@ def distillation_against_seeds(runs: pd.DataFrame, dataset: str) -> pd.DataFrame
                                       "p", "finding"])
 
 
+def percent(value: float, of: float) -> float:
+    """``value`` as a percentage of ``of``; none (NaN) of a zero, as of a reference that
+    found nothing (a smoke build's 2-epoch YOLOv3 may score mAP 0)."""
+    return 100 * value / of if of else np.nan
+
+
 def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Each row's mean mAP@0.5 as % of the dense YOLOv3 of its own training budget (``vs``:
     that reference, ``budget ×``: the row's budget in dense runs), its params, MACs,
@@ -160,7 +166,7 @@ def relative_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
                 "vs": ROW[ours["reference"]].training}
         theirs = paper.get(row)
         for key, (label, paper_key) in measures.items():
-            line[f"{label} %"] = 100 * ours[key] / (ours["reference_map50"] if key == "map50" else dense[key])
+            line[f"{label} %"] = percent(ours[key], ours["reference_map50"] if key == "map50" else dense[key])
             if paper_key:
                 line[f"paper {label} %"] = 100 * theirs[paper_key] / top[paper_key] if theirs else np.nan
         out.append({**line, "file": encodings[row]})

@@ -28,6 +28,8 @@ from .distributed import World, main_decides, setup, teardown
 from .loop import Loop, fit, same_params
 from .loss import YoloLoss
 
+EVAL_BATCH = 16  # images per evaluation batch at least (eval_batch)
+
 
 class EpochShuffle(Sampler):
     """A fresh permutation every epoch, fixed by (seed, epoch)."""
@@ -103,12 +105,19 @@ def given_model(model: Detector, params: RunParams, train: DetectionIndex) -> De
     return model
 
 
+def eval_batch(params: RunParams) -> int:
+    """Images per evaluation batch: at least ``EVAL_BATCH``. Scoring needs no small
+    batches; on 2 cores, 16 at a time saved about a minute of the cpu build against its
+    training batch of 4 (validation every epoch, the test split, the one-shot curves)."""
+    return max(params.train.batch_size, EVAL_BATCH)
+
+
 def make_loader(index: DetectionIndex, params: RunParams, world: World, train: bool, workers: int) -> DataLoader:
     d, t = params.data, params.train
     dataset = DetectionDataset(index, d.img_size, d.augment if train else None, t.seed,
                                keep_decoded=d.dataset.startswith("builtin"))  # small, generated sets
     if not train:
-        return DataLoader(dataset, t.batch_size, shuffle=False, num_workers=workers, collate_fn=collate)
+        return DataLoader(dataset, eval_batch(params), shuffle=False, num_workers=workers, collate_fn=collate)
     sampler = (DistributedSampler(dataset, world.size, world.rank, shuffle=True, seed=t.seed) if world.size > 1
                else EpochShuffle(len(dataset), t.seed))
     return DataLoader(dataset, max(t.batch_size // world.size, 1), sampler=sampler, num_workers=workers,

@@ -33,7 +33,7 @@ def test_the_answers_are_the_builds_ratios_and_its_verdict():
     assert "0.20× the dense model's time in PyTorch and 0.12× in onnxruntime" in answers["channels"]
     assert "sparse file is 20% of the dense file" in answers["sparse"] and "ONNX file is 100%" in answers["sparse"]
     assert "runs it in 1.00× the dense time" in answers["sparse"]
-    assert "runs in 0.30× its float time" in answers["int8"] and "0.50× and 0.50×" in answers["int8"]
+    assert "runs in 0.30× its float time in PyTorch" in answers["int8"] and "0.50× and 0.50×" in answers["int8"]
     assert "by -0.010 (0.510 against 0.520), within the seed spread" in answers["int8"]
 
 

@@ -38,3 +38,16 @@ def test_a_row_is_timed_once_per_dataset_on_its_lowest_seed(tmp_path, monkeypatc
     assert opened == [(0, "builtin"), (2, "builtin-dark")]  # seed 0 of the light set, then the dark set's run
     assert exported == ["builtin"]  # one architecture: one ONNX file timed for both datasets
     assert [t.seed for t in timed] == [2, 0, 1, 2] and len({t.latency for t in timed[:3]}) == 1
+
+
+def test_rows_share_a_deployed_form_when_only_their_anchors_differ(tmp_path):
+    """The anchors are read by ``decode`` only, after the graph; the channels are not."""
+    runs = {}
+    for name, kwargs in {"light": {}, "dark": {"anchors": [[i + 1.0, i + 2.0] for i in range(6)]},
+                         "wide": {"width": 0.25}}.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        save_weights(build("yolov3-tiny", 3, **{"width": 0.125, **kwargs}), folder / "best.pt")
+        runs[name] = result("yolov3-tiny", 0, 0.5, 1000, run_dir=str(folder))
+    key = {name: inference.deployment_key(r) for name, r in runs.items()}
+    assert key["light"] == key["dark"] != key["wide"]

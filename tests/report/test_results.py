@@ -78,6 +78,10 @@ def test_percentages_of_dense_yolov3_sit_beside_the_papers():
     assert deflated["MiB %"] == pytest.approx(80) and np.isnan(deflated["params %"])
     assert lth["file"] == "sparse" and deflated["file"] == "deflated"  # ENCODINGS' keys: encodings_table explains them
     assert dense_maps(runs_frame(RESULTS)) == {"table1": "0.600", "table2": "n/a"}
+    # a reference that found nothing (a smoke build's) gives no percentage, and no error
+    blank = [scored(r, 0.0) if r.row == "yolov3" else r for r in RESULTS]
+    nothing = relative_table(runs_frame(blank), "builtin").set_index(["model", "training"])
+    assert np.isnan(nothing.loc[("YOLOv3", "LTH Local")]["mAP@0.5 %"])
 
 
 def test_rows_near_zero_are_listed_with_the_reason_their_curve_gives():
