@@ -21,7 +21,7 @@ from .convergence import trained_flags
 from .findings import findings_table
 from .references import with_references
 from .verdict import KEEPS, compare
-from .results import pareto_front, reference_of, relative_table, row_means, row_runs, table_key
+from .results import pareto_front, percent, reference_of, relative_table, row_means, row_runs, table_key
 
 PAPER_NAMES = {"voc": "VOC", "exdark": "ExDark"}
 LEARNED = 0.05  # below this dense mAP@0.5 (the smoke profile's seconds of training) no % of it means anything
@@ -202,7 +202,7 @@ def chapter_table(runs: pd.DataFrame, chapters: tuple[str, ...]) -> pd.DataFrame
                 gap = compare(mine, row_runs(runs, dataset, m["reference"])["map50"])
                 out.append({"dataset": dataset, "model": model, "training": training, "n": len(mine),
                             "budget ×": m["budget"], "mAP@0.5": f"{m['map50']:.3f}",
-                            "mAP %": 100 * m["map50"] / m["reference_map50"], "gap": gap.short(),
+                            "mAP %": percent(m["map50"], m["reference_map50"]), "gap": gap.short(),
                             "params %": 100 * m["params"] / dense["params"], "MACs %": 100 * m["macs"] / dense["macs"],
                             "MiB": m["storage_mib"]})
     return pd.DataFrame(out)

@@ -1,6 +1,8 @@
 """The values the landing page and the chapter pages paste (lib.report.abstract)."""
 from dataclasses import replace
 
+import numpy as np
+
 from lib.methods import METHODS
 from lib.profiles import MOBILE_EPOCHS
 from lib.report.abstract import (CHAPTER_PAGES, best_trade_off, chapter_conclusion, chapter_table, describe, headline,
@@ -48,6 +50,8 @@ def test_a_chapter_table_holds_its_chapters_rows_as_percent_of_the_dense_model()
     assert (lth["dataset"], lth["n"], round(lth["mAP %"], 1), lth["params %"], lth["MACs %"]) == \
         ("builtin", 1, 96.7, 10.0, 50.0)
     assert (table["gap"] == "n = 1").all() and "n = 1, gap: n = 1" in chapter_conclusion(runs_frame(LIGHT + DARK), table)
+    nothing = runs_frame([scored(r, 0.0) if r.row == "yolov3" else r for r in LIGHT])  # a smoke build's dense model
+    assert np.isnan(chapter_table(nothing, ("02_lth",))["mAP %"]).all()  # no percentage of nothing, and no error
 
 
 def test_each_written_chapter_gathers_its_methods_templates_in_the_books_order():
