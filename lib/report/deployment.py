@@ -8,11 +8,13 @@ users of compressed detectors ask most, written from this build's numbers:
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import pandas as pd
 
-from ..study.rows import DENSE
+from ..study.rows import DENSE, ROW
 from .results import row_means, row_runs
-from .verdict import compare
+from .verdict import Verdict, compare
 
 CHANNELS = "yolov3-channels-11"  # the paper's LTH Local MACs share, in channels
 SPARSE = "yolov3-lth-local"      # unstructured, layer-wise
@@ -37,14 +39,15 @@ def ratio(runs: pd.DataFrame, dataset: str, row: str, column: str) -> float:
     return row_runs(runs, dataset, row)[column].mean() / row_runs(runs, dataset, DENSE)[column].mean()
 
 
-def has_rows(runs: pd.DataFrame, dataset: str, *rows: str) -> bool:
-    return all(len(row_runs(runs, dataset, row)) for row in (DENSE, *rows)) and "onnx_ms" in runs
+def answered(runs: pd.DataFrame, dataset: str, row: str, write: Callable[[Callable[[str], float]], str]) -> str:
+    """``write``'s answer, given ``row``'s mean of a column as a multiple of the dense
+    YOLOv3's; or, where either row did not run or nothing was timed, that it did not."""
+    if not (len(row_runs(runs, dataset, row)) and len(row_runs(runs, dataset, DENSE)) and "onnx_ms" in runs):
+        return f"{ROW[row].model}, {ROW[row].training} did not run (or was not timed) in this build."
+    return write(lambda column: ratio(runs, dataset, row, column))
 
 
-def channels_answer(runs: pd.DataFrame, dataset: str) -> str:
-    if not has_rows(runs, dataset, CHANNELS):
-        return "The channel-pruned row did not run in this build."
-    r = lambda column: ratio(runs, dataset, CHANNELS, column)  # noqa: E731
+def channels_answer(r: Callable[[str], float]) -> str:
     return (f"**Is the channel-pruned model smaller and faster everywhere?** Yes. The YOLOv3 pruned to 11% of its "
             f"MACs by whole channels is a smaller dense network: its study file is {r('storage_mib'):.0%} of the "
             f"dense one's and its ONNX file {r('onnx_mib'):.0%}. It runs in {r('latency_ms'):.2f}× the dense "
@@ -52,10 +55,7 @@ def channels_answer(runs: pd.DataFrame, dataset: str) -> str:
             f"{r('latency_416_ms'):.2f}× and {r('onnx_416_ms'):.2f}× at 416 px.")
 
 
-def sparse_answer(runs: pd.DataFrame, dataset: str) -> str:
-    if not has_rows(runs, dataset, SPARSE):
-        return "The LTH Local row did not run in this build."
-    r = lambda column: ratio(runs, dataset, SPARSE, column)  # noqa: E731
+def sparse_answer(r: Callable[[str], float]) -> str:
     return (f"**Does an unstructured-sparse model get smaller or faster?** Only as the study's sparse file. The LTH "
             f"Local ticket's sparse file is {r('storage_mib'):.0%} of the dense file, but exported to ONNX its zeros "
             f"are stored as zeros: the ONNX file is {r('onnx_mib'):.0%} of the dense model's ONNX file, and "
@@ -64,20 +64,19 @@ def sparse_answer(runs: pd.DataFrame, dataset: str) -> str:
             f"it takes {r('latency_ms'):.2f}× ({r('latency_416_ms'):.2f}× at 416 px).")
 
 
-def int8_answer(runs: pd.DataFrame, dataset: str) -> str:
-    if not has_rows(runs, dataset, INT8):
-        return "The int8 row did not run in this build."
-    r = lambda column: ratio(runs, dataset, INT8, column)  # noqa: E731
-    verdict = compare(row_runs(runs, dataset, INT8)["map50"], row_runs(runs, dataset, DENSE)["map50"])
+def int8_answer(r: Callable[[str], float], verdict: Verdict) -> str:
     return (f"**How much faster is int8, and at what mAP?** The dense YOLOv3 in int8 (PT2E, compiled by inductor) "
             f"runs in {r('latency_ms'):.2f}× its float time in PyTorch (the float model run eagerly, as every float row "
-            f"is timed) at the study's size and {r('latency_416_ms'):.2f}× at 416 px; onnxruntime's own int8 of the same model runs in "
-            f"{r('onnx_ms'):.2f}× and {r('onnx_416_ms'):.2f}× of its float ONNX file's time. Its test mAP@0.5 moves "
-            f"by {verdict.difference:+.3f} ({verdict.mean_a:.3f} against {verdict.mean_b:.3f}), "
+            f"is timed) at the study's size and {r('latency_416_ms'):.2f}× at 416 px; onnxruntime's own int8 of the "
+            f"same model runs in {r('onnx_ms'):.2f}× and {r('onnx_416_ms'):.2f}× of its float ONNX file's time. Its "
+            f"test mAP@0.5 moves by {verdict.difference:+.3f} ({verdict.mean_a:.3f} against {verdict.mean_b:.3f}), "
             f"{verdict.words()}.")
 
 
 def deployment_answers(runs: pd.DataFrame, dataset: str) -> dict[str, str]:
     """The three answers for ``dataset``, by name (what the book glues)."""
-    return {"channels": channels_answer(runs, dataset), "sparse": sparse_answer(runs, dataset),
-            "int8": int8_answer(runs, dataset)}
+    int8_vs_float = lambda: compare(row_runs(runs, dataset, INT8)["map50"],  # noqa: E731
+                                    row_runs(runs, dataset, DENSE)["map50"])
+    return {"channels": answered(runs, dataset, CHANNELS, channels_answer),
+            "sparse": answered(runs, dataset, SPARSE, sparse_answer),
+            "int8": answered(runs, dataset, INT8, lambda r: int8_answer(r, int8_vs_float()))}
