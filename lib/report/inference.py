@@ -124,6 +124,8 @@ def deployment_key(result: RunResult) -> tuple:
     """What a deployed form's speed depends on when its kernels ignore the weights'
     values: the architecture (its ``arch``, channels and ranks included; not its anchors,
     which only ``decode`` reads, after the graph), the input size, and whether it runs in
-    int8."""
+    int8. A masked model's file is timed apart from its dense architecture's, so that
+    "its zeros buy nothing in onnxruntime" is measured, not assumed."""
     arch = {k: v for k, v in load_weights(result.model_file).arch.items() if k != "anchors"}
-    return json.dumps(arch, sort_keys=True, default=str), result.img_size, own_int8(result) is not None
+    return (json.dumps(arch, sort_keys=True, default=str), result.img_size, own_int8(result) is not None,
+            result.footprint.storage_encoding == "sparse")

@@ -51,3 +51,5 @@ def test_rows_share_a_deployed_form_when_only_their_anchors_differ(tmp_path):
         runs[name] = result("yolov3-tiny", 0, 0.5, 1000, run_dir=str(folder))
     key = {name: inference.deployment_key(r) for name, r in runs.items()}
     assert key["light"] == key["dark"] != key["wide"]
+    sparse = replace(runs["light"], footprint=replace(runs["light"].footprint, storage_encoding="sparse"))
+    assert inference.deployment_key(sparse) != key["light"]  # a masked model's zeros are timed, not assumed free
