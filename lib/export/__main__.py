@@ -24,7 +24,7 @@ from ..result import read_result
 from ..train.distributed import World
 from ..train.run import make_loader, open_data, scored
 from . import OnnxDetector, onnx_latency
-from .row import own_int8, row_onnx, write_onnx
+from .row import own_int8, write_onnx
 
 
 def export_row(result_path: Path, out: Path, int8: bool, threads: int) -> list[str]:
@@ -33,20 +33,16 @@ def export_row(result_path: Path, out: Path, int8: bool, threads: int) -> list[s
     params = from_dict(result.run_params)
     model = load_weights(result.model_file)
     data = open_data(params)
-    own = own_int8(result)
-    if own is not None:
-        row_onnx(result, out)
-    elif int8:  # the study's int8 settings: the first training images, output convs float
+    own = own_int8(result)  # an int8 row's own calibration, else with --int8 the study's settings
+    if own is None and int8:
         q = Int8Params()
-        write_onnx(model, out, result.img_size, calibration_images(data["train"], params, q.calibration_images),
-                   q.keep_outputs_fp32)
-    else:
-        write_onnx(model, out, result.img_size)
+        own = calibration_images(data["train"], params, q.calibration_images), q.keep_outputs_fp32
+    write_onnx(model, out, result.img_size, *(own or ()))
     deployed = OnnxDetector(out, model, threads)
     test = scored(deployed, make_loader(data["test"], params, World(), False, 0), params, "cpu",
                   data["train"].classes)
     return [f"{out}: {result.row} ({result.dataset}, seed {result.seed}), "
-            f"{'int8' if int8 or own is not None else 'float32'}, {out.stat().st_size:,} bytes",
+            f"{'float32' if own is None else 'int8'}, {out.stat().st_size:,} bytes",
             f"onnxruntime latency, batch 1, {threads} thread(s): {onnx_latency(out, result.img_size, threads):.1f} ms "
             f"at {result.img_size} px, {onnx_latency(out, 416, threads):.1f} ms at 416 px",
             f"test mAP@0.5 through onnxruntime {test['map50']:.4f} (the row's own, in PyTorch: "

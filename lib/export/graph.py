@@ -14,15 +14,12 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from ..models import Detector
 from ..models.blocks import ConvBNAct
 from ..models.io import copy_of
+from ..models.shapes import DYNAMIC_INPUT
 from ..prune.dispatch import baked_model
 from ..prune.masks import is_masked
 from .runtime import INPUT, session
 
 OPSET = 18
-# Batch size and image side free in the graph; a side is a multiple of the largest stride
-# (32), as every input the study gives is.
-SIDE = 32 * torch.export.Dim("side_in_strides", min=1, max=64)
-DYNAMIC = {0: torch.export.Dim("batch", max=1024), 2: SIDE, 3: SIDE}
 
 
 def output_names(model: Detector) -> list[str]:
@@ -49,7 +46,7 @@ def folded(model: Detector) -> Detector:
 
 def to_onnx(model: Detector, path: str | Path, img_size: int = 416, check: bool = True) -> Path:
     """Write ``model`` to ``path`` as ONNX (opset ``OPSET``, one file, batch size and
-    square side free, ``DYNAMIC``; BatchNorms ``folded``; traced at ``img_size``); with
+    square side free, ``DYNAMIC_INPUT``; BatchNorms ``folded``; traced at ``img_size``); with
     ``check``, the file passes ``onnx.checker`` and its outputs on a random image equal
     those of ``model`` itself in PyTorch (``assert_same_outputs``)."""
     path = Path(path)
@@ -59,7 +56,7 @@ def to_onnx(model: Detector, path: str | Path, img_size: int = 416, check: bool 
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the exporter's notices about its own internals
         program = torch.onnx.export(folded(plain), (x,), dynamo=True, input_names=[INPUT], output_names=output_names(plain),
-                                    opset_version=OPSET, dynamic_shapes=(DYNAMIC,),
+                                    opset_version=OPSET, dynamic_shapes=(DYNAMIC_INPUT,),
                                     external_data=False, verbose=False)
         program.save(str(path))
     if check:

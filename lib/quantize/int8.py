@@ -32,6 +32,7 @@ from torch._inductor.utils import run_and_get_code  # inductor's helper that ret
 from ..models import Detector
 from ..models.head import decode
 from ..models.io import copy_of
+from ..models.shapes import DYNAMIC_INPUT
 from ..prune.dispatch import baked_model
 from ..prune.masks import is_masked
 
@@ -45,10 +46,6 @@ from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e  
 from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (  # noqa: E402
     X86InductorQuantizer, get_default_x86_inductor_quantization_config)
 
-# Batch size and square side free in the exported graph (a side is a multiple of the
-# largest stride, 32); the example has batch 2 because export fixes a size-1 dimension.
-SIDE = 32 * torch.export.Dim("side_in_strides", min=1, max=64)
-DYNAMIC = ({0: torch.export.Dim("batch", max=1024), 2: SIDE, 3: SIDE},)
 DEQUANTIZE_WEIGHT = "dequantize_per_channel"
 
 
@@ -125,7 +122,8 @@ def int8(model: Detector, calibration_images: Tensor, keep_outputs_fp32: bool = 
     with torch.no_grad(), warnings.catch_warnings():
         # the quantizer notes each max-pool it leaves float (its input is a kept-float layer's)
         warnings.filterwarnings("ignore", message="The input of maxpool2d is not quantized")
-        exported = torch.export.export(source, (images[:1].expand(2, -1, -1, -1),), dynamic_shapes=DYNAMIC).module()
+        example = images[:1].expand(2, -1, -1, -1)  # batch 2: export would fix a batch of 1
+        exported = torch.export.export(source, (example,), dynamic_shapes=(DYNAMIC_INPUT,)).module()
         observed = prepare_pt2e(exported, quantizer)
         for batch in images.split(batch_size):
             observed(batch)
