@@ -48,7 +48,9 @@ def answered(runs: pd.DataFrame, dataset: str, row: str, write: Callable[[Callab
 
 
 def channels_answer(r: Callable[[str], float]) -> str:
-    return (f"**Is the channel-pruned model smaller and faster everywhere?** Yes. The YOLOv3 pruned to 11% of its "
+    everywhere = all(r(column) < 1 for column in (*SIZES, *TIMES))
+    return (f"**Is the channel-pruned model smaller and faster everywhere?** "
+            f"{'Yes.' if everywhere else 'Not everywhere in this build.'} The YOLOv3 pruned to 11% of its "
             f"MACs by whole channels is a smaller dense network: its study file is {r('storage_mib'):.0%} of the "
             f"dense one's and its ONNX file {r('onnx_mib'):.0%}. It runs in {r('latency_ms'):.2f}× the dense "
             f"model's time in PyTorch and {r('onnx_ms'):.2f}× in onnxruntime at the study's size, "
@@ -56,12 +58,15 @@ def channels_answer(r: Callable[[str], float]) -> str:
 
 
 def sparse_answer(r: Callable[[str], float]) -> str:
-    return (f"**Does an unstructured-sparse model get smaller or faster?** Only as the study's sparse file. The LTH "
-            f"Local ticket's sparse file is {r('storage_mib'):.0%} of the dense file, but exported to ONNX its zeros "
-            f"are stored as zeros: the ONNX file is {r('onnx_mib'):.0%} of the dense model's ONNX file, and "
-            f"onnxruntime runs it in {r('onnx_ms'):.2f}× the dense time ({r('onnx_416_ms'):.2f}× at 416 px): its "
-            f"dense kernels multiply the zeros. In PyTorch, with the fastest sparse or dense kernel chosen per layer, "
-            f"it takes {r('latency_ms'):.2f}× ({r('latency_416_ms'):.2f}× at 416 px).")
+    smaller = {"the study's sparse file": r("storage_mib") < 1, "its ONNX file": r("onnx_mib") < 1}
+    which = [name for name, yes in smaller.items() if yes]
+    lead = f"Smaller as {' and as '.join(which)} only." if which else "Not smaller in this build."
+    return (f"**Does an unstructured-sparse model get smaller or faster?** {lead} The LTH Local ticket's sparse "
+            f"file is {r('storage_mib'):.0%} of the dense file; exported to ONNX its zeros are stored as zeros, and "
+            f"the ONNX file is {r('onnx_mib'):.0%} of the dense model's ONNX file. onnxruntime runs it in "
+            f"{r('onnx_ms'):.2f}× the dense time ({r('onnx_416_ms'):.2f}× at 416 px). In PyTorch, with the fastest "
+            f"sparse or dense kernel chosen per layer, it takes {r('latency_ms'):.2f}× ({r('latency_416_ms'):.2f}× "
+            f"at 416 px).")
 
 
 def int8_answer(r: Callable[[str], float], verdict: Verdict) -> str:

@@ -32,6 +32,7 @@ def test_the_answers_are_the_builds_ratios_and_its_verdict():
     assert "study file is 12% of the dense one's and its ONNX file 12%" in answers["channels"]
     assert "0.20× the dense model's time in PyTorch and 0.12× in onnxruntime" in answers["channels"]
     assert "sparse file is 20% of the dense file" in answers["sparse"] and "ONNX file is 100%" in answers["sparse"]
+    assert "Smaller as the study's sparse file only." in answers["sparse"] and "Yes." in answers["channels"]
     assert "runs it in 1.00× the dense time" in answers["sparse"]
     assert "runs in 0.30× its float time in PyTorch" in answers["int8"] and "0.50× and 0.50×" in answers["int8"]
     assert "by -0.010 (0.510 against 0.520), within the seed spread" in answers["int8"]
@@ -42,3 +43,13 @@ def test_an_answer_says_when_its_row_did_not_run():
     answers = deployment_answers(runs[runs["row"] != "yolov3-int8"], "builtin")
     assert answers["int8"] == "YOLOv3, int8, post-training did not run (or was not timed) in this build."
     assert "Yes." in answers["channels"]
+
+
+def test_the_answers_verdicts_follow_the_numbers():
+    runs = timed_runs()
+    slow = runs["row"] == "yolov3-channels-11"
+    runs.loc[slow, "onnx_416_ms"] = 50.0  # slower than the dense model's 40 ms at 416 in onnxruntime
+    runs.loc[runs["row"] == "yolov3-lth-local", "storage_mib"] = 4.0  # a sparse file no smaller than dense
+    answers = deployment_answers(runs, "builtin")
+    assert "Not everywhere in this build." in answers["channels"] and "Yes." not in answers["channels"]
+    assert "Not smaller in this build." in answers["sparse"]
