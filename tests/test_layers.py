@@ -9,6 +9,8 @@ is left out of those edges: every module is inside it.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 LIB = Path(__file__).resolve().parents[1] / "lib"
@@ -16,7 +18,7 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 # Module prefix -> layer, low to high; a module may import its own layer's or lower ones'.
 # The longest matching prefix places a module; "lib" is the package's own __init__ only.
 LAYERS = {
-    "lib.errors": 0, "lib.files": 0, "lib.hashing": 0, "lib.codecs": 0, "lib.paper": 0,
+    "lib.errors": 0, "lib.files": 0, "lib.hashing": 0, "lib.codecs": 0, "lib.paper": 0, "lib.parallel": 0,
     "lib.data": 1, "lib.models": 1, "lib.params": 1, "lib.paths": 1, "lib.profiles": 1, "lib.result": 1,
     "lib.evaluate": 1, "lib.counting": 1, "lib.timing": 1,
     "lib.train": 2,
@@ -192,3 +194,14 @@ def test_the_graph_sees_imports_in_functions_and_the_packages_they_run(tmp_path)
     assert graph["pkg.low.io"] == {"pkg.low", "pkg.low.head"}  # a name from its own package: that __init__
     assert graph["pkg.b"] == {"pkg.a", "pkg.low", "pkg.low.head"}  # a submodule: its package runs first
     assert sorted(cycles(graph)) == [["pkg.a", "pkg.b", "pkg.a"], ["pkg.low", "pkg.low.io", "pkg.low"]]
+
+
+def test_the_notebooks_import_leaves_the_int8_and_onnx_machinery_unloaded():
+    """Every notebook of a build imports ``lib.chapter``; torchao and onnx (and inductor's
+    lowering, which torchao imports) took 2.6 of its 7.8 s, for the results notebook
+    alone. They are imported where a model is quantized, compiled, exported or run."""
+    code = ("import sys, lib.chapter; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('torchao', 'onnx', 'onnxruntime', 'onnxscript') or m == 'torch._inductor.lowering'))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=LIB.parent).stdout.strip()
+    assert loaded == "[]"

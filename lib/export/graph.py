@@ -6,7 +6,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -60,6 +59,7 @@ def to_onnx(model: Detector, path: str | Path, img_size: int = 416, check: bool 
                                     external_data=False, verbose=False)
         program.save(str(path))
     if check:
+        import onnx  # where a file is written (lib.export.runtime)
         onnx.checker.check_model(str(path), full_check=True)
         assert_same_outputs(plain, path, x)
     return path

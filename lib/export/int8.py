@@ -7,18 +7,19 @@ from __future__ import annotations
 import collections
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import onnx
-import onnxruntime as ort
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-from onnxruntime.quantization.shape_inference import quant_pre_process
 from torch import Tensor
 
-from .runtime import INPUT
+from .runtime import INPUT, ort_options
+
+if TYPE_CHECKING:
+    import onnx
 
 
-class Images(CalibrationDataReader):
-    """Calibration batches of one image each, in the given order."""
+class Images:
+    """Calibration batches of one image each, in the given order: an onnxruntime
+    ``CalibrationDataReader`` (which any class with ``get_next`` is, by its subclass hook)."""
 
     def __init__(self, images: Tensor):
         self.batches = iter([{INPUT: image[None].numpy()} for image in images])
@@ -46,6 +47,9 @@ def quantize_int8(fp32: str | Path, int8: str | Path, images: Tensor, keep_outpu
     pre-processing (shape inference, graph optimisation), then QDQ static quantization
     calibrated on ``images`` (n, 3, S, S) by min-max; the output convs left float with
     ``keep_outputs_fp32``."""
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
     int8 = Path(int8)
     with tempfile.TemporaryDirectory() as folder:
         prepared = Path(folder) / "prepared.onnx"
@@ -60,11 +64,12 @@ def quantize_int8(fp32: str | Path, int8: str | Path, images: Tensor, keep_outpu
 def runtime_ops(path: str | Path) -> collections.Counter:
     """The operators onnxruntime runs for ``path`` after its own optimisations (a QDQ
     conv becomes one integer QLinearConv there), counted from the optimised graph."""
+    import onnx
+    import onnxruntime as ort
     with tempfile.TemporaryDirectory() as folder:
         optimised = Path(folder) / "optimised.onnx"
-        options = ort.SessionOptions()
+        options = ort_options()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         options.optimized_model_filepath = str(optimised)
-        options.log_severity_level = 3
         ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         return collections.Counter(node.op_type for node in onnx.load(str(optimised)).graph.node)

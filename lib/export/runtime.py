@@ -3,8 +3,8 @@ detector module around it, and its latency as the study times PyTorch's."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import onnxruntime as ort
 import torch
 from torch import Tensor, nn
 
@@ -12,18 +12,32 @@ from ..models import Detector
 from ..models.head import decode
 from ..timing import median_ms
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+# onnx and onnxruntime are imported where a file is written or run, not at the top of
+# lib.export's modules: every notebook of a build imports lib (through lib.chapter), and
+# only the results notebook exports (see lib.quantize.int8 for what the imports cost).
+
 INPUT = "images"
 
 
-def session(path: str | Path, threads: int = 1) -> ort.InferenceSession:
-    """onnxruntime's CPU session of ``path`` with ``threads`` compute threads (one: the
-    study's latency), every graph optimisation on."""
+def ort_options(threads: int = 1) -> ort.SessionOptions:
+    """onnxruntime's CPU session options: ``threads`` compute threads (one: the study's
+    latency), one operator at a time, every graph optimisation on, errors only in its log."""
+    import onnxruntime as ort
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: its notices about unused initialisers are not ours
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return options
+
+
+def session(path: str | Path, threads: int = 1) -> ort.InferenceSession:
+    """onnxruntime's CPU session of ``path`` (``ort_options``)."""
+    import onnxruntime as ort
+    return ort.InferenceSession(str(path), ort_options(threads), providers=["CPUExecutionProvider"])
 
 
 class OnnxForward(nn.Module):

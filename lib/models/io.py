@@ -100,12 +100,19 @@ def load_failure(error: Exception) -> str:
     return (text.strip().splitlines() or [type(error).__name__])[0][:160]
 
 
-def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Detector:
+def read_model_file(file: str | os.PathLike | BinaryIO, map_location="cpu") -> dict:
+    """A model file's contents, checked to be one: {"arch": dict, "state_dict": tensors};
+    its architecture without building the model (``load_weights`` builds it)."""
     remedy = "give the best.pt (or other model file) of a finished run"
     blob = read_file(file, "model file", remedy, map_location)
     if not isinstance(blob, dict) or "arch" not in blob or "state_dict" not in blob:
         raise ModelFileError(f"{file}: not a model file of this study (expected keys 'arch' and 'state_dict'); "
                              f"{remedy}")
+    return blob
+
+
+def load_weights(file: str | os.PathLike | BinaryIO, map_location="cpu") -> Detector:
+    blob = read_model_file(file, map_location)
     return from_state(blob["arch"], blob["state_dict"], file)
 
 

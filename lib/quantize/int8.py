@@ -26,8 +26,6 @@ from collections import Counter
 
 import torch
 from torch import Tensor, nn
-from torch._inductor import config as inductor_config
-from torch._inductor.utils import run_and_get_code  # inductor's helper that returns the code it generated
 
 from ..models import Detector
 from ..models.head import decode
@@ -36,15 +34,14 @@ from ..models.shapes import DYNAMIC_INPUT
 from ..prune.dispatch import baked_model
 from ..prune.masks import is_masked
 
+# torchao and inductor are imported in the functions that quantize, compile or run an
+# int8 model, not here: together they took 2.4 s of the 7.5 s that importing the study
+# took, in each of the ~65 notebooks of a build, which mostly never touch int8.
 # torchao 0.18 registers an Enum as a pytree constant, which torch 2.14 logs as deprecated
 # on import, and inductor's C++ builder logs that a CPU-only torch has no CUDA: notices
 # about their code, in every notebook's output otherwise.
 for _name in ("torch.utils._pytree", "torch.utils.cpp_extension"):
     logging.getLogger(_name).setLevel(logging.ERROR)
-from torchao.quantization.pt2e import allow_exported_model_train_eval  # noqa: E402
-from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e  # noqa: E402
-from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (  # noqa: E402
-    X86InductorQuantizer, get_default_x86_inductor_quantization_config)
 
 DEQUANTIZE_WEIGHT = "dequantize_per_channel"
 
@@ -81,6 +78,7 @@ class Int8Detector(nn.Module):
     def forward(self, x: Tensor) -> list[Tensor]:
         # Freezing set around the call, where a compiled graph compiles: torch.compile's
         # options={"freezing": True} fails on oneDNN's weight prepacking (torch 2.14).
+        from torch._inductor import config as inductor_config
         with inductor_config.patch(freezing=True):
             return list(self.graph(x))
 
@@ -112,6 +110,10 @@ def int8(model: Detector, calibration_images: Tensor, keep_outputs_fp32: bool = 
     """``model`` (a masked one with its zeros baked in; the original is untouched)
     quantized to int8, its activation ranges observed on ``calibration_images``
     ((N, 3, H, W), training images as the loader gives them)."""
+    from torchao.quantization.pt2e import allow_exported_model_train_eval
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (
+        X86InductorQuantizer, get_default_x86_inductor_quantization_config)
     images = check_images(calibration_images)
     source = baked_model(model) if is_masked(model) else copy_of(model)
     source = source.cpu().eval().to(memory_format=torch.contiguous_format)
@@ -149,5 +151,6 @@ def compiled_int8_convs(model: Int8Detector, x: Tensor) -> int:
     """How many oneDNN int8 convolutions (``onednn.qconv*``) the code inductor generates
     for ``model``'s compiled form at ``x``'s shape calls: the proof that integer kernels,
     not float ones, do the work where it is deployed."""
+    from torch._inductor.utils import run_and_get_code  # inductor's helper that returns the code it generated
     _, code = run_and_get_code(model.compiled(), x)
     return sum(source.count("torch.ops.onednn.qconv") for source in code)

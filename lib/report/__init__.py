@@ -20,7 +20,7 @@ from .results import (architecture_table, coco_table, controls_table, dense_maps
                       first_seed, in_detection_grid, is_dense, ledger_table, load_results, near_zero_rows,
                       on_pruning_page, pruned, relative_table, runs_frame, searched, summary_table, table_caption,
                       table_key)
-from .oneshot import oneshot_curves
+from .oneshot import oneshot_curves, oneshot_curves_of
 
 __all__ = [
     "styled", "run_card", "sample_detections", "map_under_rules", "rules_table",
@@ -28,6 +28,6 @@ __all__ = [
     "distillation_against_seeds", "first_seed", "in_detection_grid", "is_dense", "ledger_table", "load_results",
     "near_zero_rows", "pruned", "relative_table", "runs_frame", "searched", "summary_table", "table_caption",
     "with_latencies", "encodings_table", "cs_search", "detection_grid", "gradual_schedule", "layer_sparsity",
-    "map_vs_cost", "training_curves", "landing_values", "oneshot_figure", "oneshot_curves", "on_pruning_page",
+    "map_vs_cost", "training_curves", "landing_values", "oneshot_figure", "oneshot_curves", "oneshot_curves_of", "on_pruning_page",
     "table_key", "controls_table", "deployment_answers", "deployment_table",
 ]

@@ -7,6 +7,7 @@ import json
 import tempfile
 from dataclasses import fields
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import torch
@@ -18,8 +19,9 @@ from ..export import onnx_latency, own_int8, row_onnx
 from ..measure import deployed, latency
 from ..methods import load_model
 from ..models import load_weights
+from ..models.io import read_model_file
+from ..parallel import in_workers
 from ..params import RunParams, from_dict
-from ..quantize import Int8Detector
 from ..result import Latency, RunResult
 from ..train.distributed import resolve_device
 from ..train.run import eval_batch, open_data
@@ -83,49 +85,63 @@ def rules_table(results: list[RunResult]) -> pd.DataFrame:
     return pd.DataFrame({f"{r.model}, {r.training} ({r.dataset})": map_under_rules(r) for r in results})
 
 
-def with_latencies(results: list[RunResult], threads: int = 1) -> list[RunResult]:
+class Form(NamedTuple):
+    """What a deployed form's speed depends on where its kernels ignore the weights'
+    values (``deployment_key``)."""
+    arch: str        # the architecture as JSON, channels and ranks included, anchors not
+    img_size: int
+    int8: bool
+    sparse: bool     # a masked model: its sparse kernels in PyTorch look at its zeros
+
+
+def with_latencies(results: list[RunResult], threads: int = 1, workers: int | None = None) -> list[RunResult]:
     """Each run with its latency: its model in the form it is deployed in
     (``lib.methods.load_model``: an int8 row's int8 model; ``lib.measure.deployed``:
     sparse kernels chosen per layer for a masked model, inductor's int8 kernels for an
     int8 one), timed by ``lib.measure.latency``, and its ONNX file (``lib.export.row_onnx``)
     timed by onnxruntime, with ``threads`` threads at batch 1, at the run's input size and
-    at 416; all in this one process, one after another, so that the runs compare on equal
-    terms.
+    at 416; every timing in this one process, one after another, so that the runs compare
+    on equal terms. The ONNX files are written first, ``workers`` at once in processes of
+    their own (``lib.parallel.in_workers``: exporting traces, it times nothing).
 
     A row's seeds share its architecture and, pruned, its sparsity, so a row is timed
     once per dataset, on its lowest seed's model, and its other seeds carry that time
     (timing each seed cost the cpu build about a minute at its end, for the same number).
-    Where a form's kernels do not look at the weights' values (any ONNX file in
-    onnxruntime, an int8 model in inductor's kernels), rows of the same architecture run
-    the same computation, and are timed once (``deployment_key``)."""
-    onnx_by_form: dict[tuple, tuple] = {}  # deployment_key -> ({size: ms}, bytes) in onnxruntime
-    int8_by_form: dict[tuple, dict] = {}   # deployment_key -> {size: ms} of an int8 model in PyTorch
+    Rows of one deployed form (``deployment_key``) run the same computation wherever the
+    kernels do not look at the weights' values (any ONNX file in onnxruntime, any model
+    in PyTorch but a masked one's sparse kernels), and are timed once."""
+    firsts: dict[tuple, RunResult] = {}  # (row, dataset) -> its lowest seed's run
+    for r in sorted(results, key=lambda r: r.seed):
+        firsts.setdefault((r.row, r.dataset), r)
+    forms = {label: deployment_key(r) for label, r in firsts.items()}
+    exported: dict[Form, RunResult] = {}  # a form -> the first run of it, whose file is timed
+    for label, r in firsts.items():
+        exported.setdefault(forms[label], r)
+    in_pytorch: dict[Form, dict] = {}  # a form -> {size: ms} in PyTorch, where its kernels ignore the values
     timed: dict[tuple, Latency] = {}
     with tempfile.TemporaryDirectory() as folder:
-        for r in sorted(results, key=lambda r: r.seed):
-            if (r.row, r.dataset) in timed:
-                continue
-            key, sizes = deployment_key(r), (r.img_size, 416)
-            if key not in onnx_by_form:
-                onnx = row_onnx(r, Path(folder) / f"{len(onnx_by_form)}.onnx")
-                onnx_by_form[key] = {size: onnx_latency(onnx, size, threads) for size in sizes}, onnx.stat().st_size
-            ms = int8_by_form.get(key)
+        files = in_workers(row_onnx, [(r, Path(folder) / f"{i}.onnx") for i, r in enumerate(exported.values())], workers)
+        in_onnx = {form: ({size: onnx_latency(file, size, threads) for size in (form.img_size, 416)}, file.stat().st_size)
+                   for form, file in zip(exported, files)}
+        for label, r in firsts.items():
+            form = forms[label]
+            ms = in_pytorch.get(form)
             if ms is None:
                 model = load_model(r)
-                ms = {size: latency(deployed(model, size, threads), size, threads) for size in sizes}
-                if isinstance(model, Int8Detector):
-                    int8_by_form[key] = ms
-            onnx_ms, onnx_bytes = onnx_by_form[key]
-            timed[r.row, r.dataset] = Latency(ms[r.img_size], ms[416], onnx_ms[r.img_size], onnx_ms[416], onnx_bytes)
+                ms = {size: latency(deployed(model, size, threads), size, threads) for size in (r.img_size, 416)}
+                if not form.sparse:
+                    in_pytorch[form] = ms
+            onnx_ms, onnx_bytes = in_onnx[form]
+            timed[label] = Latency(ms[r.img_size], ms[416], onnx_ms[r.img_size], onnx_ms[416], onnx_bytes)
     return [r.with_latency(timed[r.row, r.dataset]) for r in results]
 
 
-def deployment_key(result: RunResult) -> tuple:
+def deployment_key(result: RunResult) -> Form:
     """What a deployed form's speed depends on when its kernels ignore the weights'
     values: the architecture (its ``arch``, channels and ranks included; not its anchors,
     which only ``decode`` reads, after the graph), the input size, and whether it runs in
-    int8. A masked model's file is timed apart from its dense architecture's, so that
-    "its zeros buy nothing in onnxruntime" is measured, not assumed."""
-    arch = {k: v for k, v in load_weights(result.model_file).arch.items() if k != "anchors"}
-    return (json.dumps(arch, sort_keys=True, default=str), result.img_size, own_int8(result) is not None,
-            result.footprint.storage_encoding == "sparse")
+    int8. A masked model is its own form, so that "its zeros buy nothing in onnxruntime"
+    is measured, not assumed, and its sparse kernels in PyTorch are timed per row."""
+    arch = {k: v for k, v in read_model_file(result.model_file)["arch"].items() if k != "anchors"}
+    return Form(json.dumps(arch, sort_keys=True, default=str), result.img_size, own_int8(result) is not None,
+                result.footprint.storage_encoding == "sparse")

@@ -10,6 +10,7 @@ import pandas as pd
 from ..counting import count_nonzero_params
 from ..models import Detector, load_weights
 from ..models.io import copy_of
+from ..parallel import in_workers
 from ..prune import apply_masks, channel_prune, magnitude_prune
 from ..prune.random import random_masks
 from ..result import RunResult
@@ -56,3 +57,9 @@ def oneshot_curves(result: RunResult, fractions=FRACTIONS) -> pd.DataFrame:
                         "removed": 1 - count_nonzero_params(model) / total,
                         "val_map50": map50_on(model, params, loader)})
     return pd.DataFrame(out, columns=["dataset", "kind", "fraction", "removed", "val_map50"])
+
+
+def oneshot_curves_of(results: list[RunResult], workers: int | None = None) -> list[pd.DataFrame]:
+    """``oneshot_curves`` of each of ``results``, ``workers`` at once in processes of their
+    own (``lib.parallel.in_workers``; evaluation only, nothing timed)."""
+    return in_workers(oneshot_curves, [(r,) for r in results], workers)
