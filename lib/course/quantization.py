@@ -15,6 +15,7 @@ from torch import nn
 from ..codecs import quantize_rows
 from ..models import Detector
 from ..models.io import copy_of
+from ..prune.masks import prunable_layers
 from ..quantize import int8, storage_ledger
 from ..quantize.run import calibration_images
 from ..train.run import open_data
@@ -57,7 +58,8 @@ EXERCISES = {"quantize_per_channel": Exercise(quantize_reference, _cases, atol=1
 
 
 def conv_layers(model: Detector) -> dict[str, nn.Conv2d]:
-    return {name: m for name, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+    """Every conv by module name, the output convs included: the layers a lab gives bits to."""
+    return prunable_layers(model, include_outputs=True)
 
 
 def quantized(model: Detector, layer_bits: dict[str, int]) -> Detector:
