@@ -35,8 +35,9 @@ from ..prune.dispatch import baked_model
 from ..prune.masks import is_masked
 
 # torchao and inductor are imported in the functions that quantize, compile or run an
-# int8 model, not here: together they took 2.4 s of the 7.5 s that importing the study
-# took, in each of the ~65 notebooks of a build, which mostly never touch int8.
+# int8 model, not here: with onnx and onnxruntime (lib.export.runtime) they took 2.6 s of
+# the 7.8 s that importing lib.chapter took, in each of the ~65 notebooks of a build,
+# which mostly never touch int8.
 # torchao 0.18 registers an Enum as a pytree constant, which torch 2.14 logs as deprecated
 # on import, and inductor's C++ builder logs that a CPU-only torch has no CUDA: notices
 # about their code, in every notebook's output otherwise.
