@@ -60,9 +60,14 @@ def check(cs: CSParams, params: RunParams) -> CSParams:
 class SoftMask(nn.Module):
     """Parametrisation: weight -> weight * sigmoid(beta * score) / sigmoid(s0)."""
 
-    def __init__(self, shape: torch.Size, s0: float, scores: Tensor | None = None):
+    def __init__(self, like: Tensor, s0: float, scores: Tensor | None = None):
+        """``like``: the weight, whose shape, device and memory layout the scores take
+        (channels-last convs in CPU training, ``lib.train.run.training_layout``: scores
+        in the default layout sent every product of a CS step down the strided path);
+        ``scores``: their values (default: s0)."""
         super().__init__()
-        self.score = nn.Parameter(torch.full(shape, s0) if scores is None else scores.clone())
+        score = torch.full_like(like, s0) if scores is None else torch.empty_like(like).copy_(scores)
+        self.score = nn.Parameter(score.detach())
         self.norm = 1 + math.exp(-s0)  # 1 / sigmoid(s0)
         self.beta = 1.0
         self.last: Tensor | None = None  # the mask of the latest forward that tracked gradients
@@ -112,10 +117,11 @@ class SoftMasks(Callback):
         if self.weights is not None:
             model.load_state_dict(self.weights)  # before the masks wrap the weights
         for name, conv in prunable_layers(model).items():
-            init = None if self.scores is None else self.scores[name].to(conv.weight.device)
-            parametrize.register_parametrization(conv, "weight", SoftMask(conv.weight.shape, self.cs.s0, init))
+            init = None if self.scores is None else self.scores[name]
+            parametrize.register_parametrization(conv, "weight", SoftMask(conv.weight, self.cs.s0, init))
         scores = [m.score for m in soft_masks(model).values()]
-        self.optimizer = torch.optim.SGD(scores, lr=self.cs.mask_lr, momentum=0.9, nesterov=True)
+        # fused: one kernel over every score tensor, the same update (as the weights' optimiser)
+        self.optimizer = torch.optim.SGD(scores, lr=self.cs.mask_lr, momentum=0.9, nesterov=True, fused=True)
 
     def on_epoch_start(self, ctx: Context) -> None:
         for m in soft_masks(ctx.model).values():

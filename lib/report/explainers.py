@@ -102,7 +102,7 @@ def pruning_methods() -> plt.Figure:
     loop.set_title("Lottery ticket (LTH): prune, rewind, retrain", fontsize=FONT + 1)
     cs = CSParams()
     scores = torch.linspace(-0.6, 0.6, 601)
-    soft = SoftMask(scores.shape, cs.s0, scores)
+    soft = SoftMask(scores, cs.s0, scores)
     for i in range(4):  # beta after 0, 1/3, 2/3 and all of a round's epochs, by CS's own schedule
         beta = soft.beta = beta_at(i, 4)
         with torch.no_grad():

@@ -30,14 +30,27 @@ def test_beta_schedule_reaches_200_at_the_last_epoch():
 
 def test_soft_masks_start_at_one_and_harden_as_beta_rises():
     torch.manual_seed(0)
-    soft = SoftMask(torch.Size([1000]), -0.1, torch.randn(1000) * 0.05)
-    assert torch.allclose(SoftMask(torch.Size([3]), -0.1).mask(), torch.ones(3))
+    soft = SoftMask(torch.empty(1000), -0.1, torch.randn(1000) * 0.05)
+    assert torch.allclose(SoftMask(torch.empty(3), -0.1).mask(), torch.ones(3))
     distance = []
     for beta in (1.0, 10.0, 200.0):
         soft.beta = beta
         unit = soft.mask() / soft.norm  # sigmoid(beta * s) in (0, 1)
         distance.append(torch.minimum(unit, 1 - unit).mean().item())
     assert distance[0] > distance[1] > distance[2] and distance[2] < distance[0] / 5
+
+
+def test_the_scores_take_the_weights_memory_layout_and_carried_values(context):
+    """In a channels-last model (CPU training's layout) the scores are channels-last too:
+    a score tensor in another layout sends every product of the step down the strided path."""
+    model = build("yolov3-tiny", 2, width=0.25).to(memory_format=torch.channels_last)
+    conv = next(iter(prunable_layers(model).values()))
+    carried = {name: torch.randn(c.weight.shape) for name, c in prunable_layers(model).items()}
+    SoftMasks(CSParams(), scores=carried).on_fit_start(context(model, epochs=2))
+    first = next(iter(soft_masks(model).items()))
+    assert first[1].score.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(first[1].score.detach(), carried[first[0]])
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def train_scores(context, lam: float, steps: int = 40) -> torch.Tensor:
