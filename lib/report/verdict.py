@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.stats import ttest_ind
 
 ALPHA = 0.05
 KEEPS = 0.9  # a row "keeps" another's accuracy with at least this share of its mean, and no finding below it
@@ -56,5 +55,8 @@ def compare(a: Sequence[float], b: Sequence[float]) -> Verdict:
         if np.ptp(a) == 0 and np.ptp(b) == 0:  # no spread on either side: only equal means are no finding
             p = 1.0 if a[0] == b[0] else 0.0
         else:
+            # imported here: scipy.stats took 0.5 s of every notebook's import of lib.chapter,
+            # and only the results notebook tests a difference
+            from scipy.stats import ttest_ind
             p = float(ttest_ind(a, b, equal_var=False).pvalue)
     return Verdict(float(a.mean()), float(b.mean()), len(a), len(b), p)
