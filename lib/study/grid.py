@@ -103,7 +103,7 @@ def dataset_runs(common: dict, profile_fingerprint: str, data: dict, rows: set[s
             title = f"{row.model}, {row.training}: {common['dataset']}, seed {common['seed']}"
             fingerprint = stable_hash({"profile": profile_fingerprint, "row": asdict(row), **data})
             runs[row.id] = Run(row.chapter, {**common, "row": row.id}, depends, title, fingerprint,
-                               page_name(row.id, common["dataset"], common["seed"]))
+                               page_name(row.id, common["dataset"], common["seed"]), kind=row.id)
         return runs[row.id]
 
     table = rows_of(common["dataset"])

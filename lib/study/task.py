@@ -24,6 +24,9 @@ class Run:
                                       # out (a profile's definition): part of the key
     name: str = ""                    # the executed page's file name, unique in its chapter
                                       # (not part of the key); empty: the key
+    kind: str = ""                    # runs that take about as long (a row's seeds and
+                                      # datasets), for the runner's order (not part of the
+                                      # key); empty: the chapter
 
     @property
     def key(self) -> str:

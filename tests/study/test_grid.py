@@ -71,6 +71,14 @@ def test_lth_starts_from_the_dense_run_and_students_read_teacher_and_plain_stude
     assert set(runs["nano-kd-36-61"].parameters) == {"profile", "dataset", "data_root", "seed", "row"}
 
 
+def test_a_rows_seeds_and_datasets_are_one_kind_for_the_runners_order():
+    kinds = {}
+    for r in study_runs("cpu"):
+        kinds.setdefault(r.parameters.get("row"), set()).add(r.kind)
+    assert kinds["yolov3"] == {"yolov3"} and kinds["yolov3-lth-local"] == {"yolov3-lth-local"}
+    assert kinds[None] == {""}  # the architectures and results chapters: their chapter's kind
+
+
 def test_seeds_datasets_and_only_select_runs(tmp_path):
     two = study_runs("smoke", {"builtin": None}, seeds=2)
     assert sorted({r.parameters.get("seed") for r in two[1:-1]}) == [0, 1] and len(two) == 2 + 2 * len(rows_of("builtin"))

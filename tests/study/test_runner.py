@@ -130,6 +130,18 @@ def test_with_two_jobs_independent_runs_overlap_and_a_dependant_waits_for_both(s
     assert os.environ["GLIBC_TUNABLES"] == "glibc.malloc.trim_threshold=5"
 
 
+def test_ready_runs_of_a_kind_already_timed_start_longest_first(study):
+    """One slot, four independent runs: the first of each kind starts in dependency order
+    (neither is timed yet); of the second ones, the long kind's goes first."""
+    run, root = study
+    short1, long1 = Run("span", {"pause": 0.1}, kind="short"), Run("span", {"pause": 1.5}, kind="long")
+    short2, long2 = Run("span", {"pause": 0.11}, kind="short"), Run("span", {"pause": 1.51}, kind="long")
+    assert run([short1, long1, short2, long2]).ok
+    start = {r.key: json.loads(result_path(r, root / "results").read_text())["start"]
+             for r in (short1, long1, short2, long2)}
+    assert sorted(start, key=start.get) == [short1.key, long1.key, long2.key, short2.key]
+
+
 def test_kernels_keep_freed_memory_unless_the_user_set_the_allocator(monkeypatch):
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
     env = kernel_environment(None)
