@@ -207,19 +207,29 @@ def coco_metrics(predictions: list[dict], targets: list[dict], num_classes: int)
     return {k: float(v[v > -1].mean()) if (v > -1).any() else 0.0 for k, v in parts.items()}
 
 
-@torch.no_grad()
 def predict(model: torch.nn.Module, loader, device, conf: float = 0.001, iou: float = 0.6,
             max_det: int = 300, rules: Rules = Rules()) -> tuple[list[dict], list[dict]]:
     """Run ``model`` (eval mode, restored afterwards) over ``loader``; returns the
     predictions and targets of every image, in the loader's order, on the CPU."""
+    predictions, targets = predict_under(model, loader, device, conf, iou, max_det, {"": rules})
+    return predictions[""], targets
+
+
+@torch.no_grad()
+def predict_under(model: torch.nn.Module, loader, device, conf: float, iou: float, max_det: int,
+                  rules: dict[str, Rules]) -> tuple[dict[str, list[dict]], list[dict]]:
+    """``predict`` under each of ``rules`` (by name) at once: every rule reads the same
+    outputs (the rules differ after the forward pass), so each batch goes through the
+    model once. Returns the predictions per rule's name, and the targets."""
     was_training = model.training
     model.eval()
-    predictions, targets = [], []
+    predictions, targets = {name: [] for name in rules}, []
     try:
         for images, batch_targets in loader:
             decoded = model.decode(model(images.to(device)))
-            batch = postprocess(decoded, conf, iou, max_det, rules, tuple(images.shape[-2:]))
-            predictions += [{k: v.cpu() for k, v in p.items()} for p in batch]
+            for name, rule in rules.items():
+                batch = postprocess(decoded, conf, iou, max_det, rule, tuple(images.shape[-2:]))
+                predictions[name] += [{k: v.cpu() for k, v in p.items()} for p in batch]
             targets += batch_targets
     finally:
         model.train(was_training)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from lib.evaluate import COCO_THRESHOLDS, Rules, average_precision, coco_metrics, postprocess
+from lib.evaluate import (AUTHORS_RULES, COCO_THRESHOLDS, Rules, average_precision, coco_metrics, postprocess, predict,
+                          predict_under)
 
 
 def synthetic_detections(seed=0, n_images=60, n_classes=4):
@@ -110,6 +111,38 @@ def test_the_authors_rules_one_by_one():
     assert len(postprocess(rows, 0.001, 0.6, rules=Rules(min_size=2.0))[0]["boxes"]) == 2  # the 1.5 px wide box
     clipped = postprocess(rows, 0.001, 0.6, rules=Rules(clip=True), size=(416, 416))[0]
     assert clipped["boxes"][-1].tolist() == [380, 380, 416, 416]
+
+
+class FixedOutputs(torch.nn.Module):
+    """A detector whose decoded outputs are the rows of the rules test, whatever the images;
+    it counts its forward passes."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, images):
+        self.calls += 1
+        rows = torch.zeros(len(images), 4, 6)
+        rows[:, :, :4] = torch.tensor([[10.0, 10, 50, 50], [12, 10, 52, 50], [100, 100, 101.5, 130], [380, 380, 430, 430]])
+        rows[:, :, 4:] = torch.tensor([[0.9, 1.0], [0.3, 1.0], [0.8, 1.0], [0.7, 1.0]])
+        return rows
+
+    def decode(self, outputs):
+        return outputs
+
+
+def test_every_rule_reads_one_forward_pass_and_predicts_as_alone():
+    loader = [(torch.zeros(2, 3, 416, 416), [{"n": 0}, {"n": 1}]), (torch.zeros(1, 3, 416, 416), [{"n": 2}])]
+    rules = {"study": Rules(), "clip": Rules(clip=True), "authors": AUTHORS_RULES}
+    model = FixedOutputs()
+    together, targets = predict_under(model, loader, "cpu", 0.001, 0.6, 300, rules)
+    assert model.calls == len(loader) and targets == [{"n": 0}, {"n": 1}, {"n": 2}]
+    for name, rule in rules.items():
+        alone, _ = predict(model, loader, "cpu", 0.001, 0.6, 300, rule)
+        assert len(together[name]) == 3 and all(
+            torch.equal(a[k], b[k]) for a, b in zip(together[name], alone) for k in ("boxes", "scores", "labels"))
+    assert not torch.equal(together["study"][0]["boxes"], together["authors"][0]["boxes"])  # the rules do differ
 
 
 def test_trapezoid_integration_of_the_interpolated_envelope():

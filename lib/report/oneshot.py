@@ -47,6 +47,7 @@ def oneshot_curves(result: RunResult, fractions=FRACTIONS) -> pd.DataFrame:
     params, _, loader = split_set(result, "val")
     dense = load_weights(result.model_file)
     total = count_nonzero_params(dense)
+    unpruned = map50_on(dense, params, loader) if 0 in fractions else None  # every kind's fraction 0: scored once
     out = []
     for kind in KINDS:
         for fraction in fractions:
@@ -55,7 +56,7 @@ def oneshot_curves(result: RunResult, fractions=FRACTIONS) -> pd.DataFrame:
                 continue
             out.append({"dataset": result.dataset, "kind": kind, "fraction": fraction,
                         "removed": 1 - count_nonzero_params(model) / total,
-                        "val_map50": map50_on(model, params, loader)})
+                        "val_map50": map50_on(model, params, loader) if fraction else unpruned})
     return pd.DataFrame(out, columns=["dataset", "kind", "fraction", "removed", "val_map50"])
 
 

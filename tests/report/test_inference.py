@@ -7,6 +7,9 @@ import torch
 from lib.export import row_onnx
 from lib.methods import load_model
 from lib.models import build, save_weights
+from lib.models.io import copy_of
+from lib.prune import apply_masks, magnitude_prune
+from lib.prune.random import random_masks
 from lib.report import inference
 from lib.report.inference import with_latencies
 from tests.report.test_results import result
@@ -37,12 +40,40 @@ def test_a_row_is_timed_once_per_dataset_on_its_lowest_seed(tmp_path, monkeypatc
     monkeypatch.setattr(inference, "load_model", lambda r: opened.append((r.row, r.seed, r.dataset)) or load_model(r))
     monkeypatch.setattr(inference, "row_onnx", lambda r, out: exported.append(r.row) or row_onnx(r, out))
     timed = with_latencies(runs, workers=1)  # in this process, where the counters are
-    # seed 0 of the light set times the dense form for the dark set too; a masked row's
-    # sparse kernels are timed per row and dataset in PyTorch, its baked file once
-    assert opened == [("yolov3-tiny", 0, "builtin"), ("yolov3-tiny-masked", 2, "builtin"),
-                      ("yolov3-tiny-masked", 2, "builtin-dark")]
+    # seed 0 of the light set times the dense form for the dark set too; the masked row
+    # (one file, so one mask, on both sets) is its own form, timed once
+    assert opened == [("yolov3-tiny", 0, "builtin"), ("yolov3-tiny-masked", 2, "builtin")]
     assert exported == ["yolov3-tiny", "yolov3-tiny-masked"]
     assert [t.seed for t in timed] == [2, 0, 1, 2, 2, 2] and len({t.latency for t in timed[:4]}) == 1
+    assert timed[4].latency == timed[5].latency != timed[0].latency
+
+
+def test_masked_rows_share_a_time_only_with_the_same_masks(tmp_path, monkeypatch):
+    """A ticket and its re-init control (one mask, other weights) run one computation and
+    are timed once; a random mask with the same count per layer is timed apart."""
+    models = {}
+    for row, seed in (("yolov3-lth-local", 0), ("yolov3-lth-local-reinit", 1), ("yolov3-random-prune", 0)):
+        torch.manual_seed(seed)
+        models[row] = build("yolov3-tiny", 3, width=0.125)
+    ticket = magnitude_prune(copy_of(models["yolov3-lth-local"]), 0.9, "layer")
+    apply_masks(models["yolov3-lth-local"], ticket)
+    apply_masks(models["yolov3-lth-local-reinit"], ticket)
+    apply_masks(models["yolov3-random-prune"], random_masks(models["yolov3-random-prune"], 0.9, seed=3))
+    runs = []
+    for row, model in models.items():
+        (tmp_path / row).mkdir()
+        save_weights(model, tmp_path / row / "best.pt")
+        made = result(row, 0, 0.5, 1000, run_dir=str(tmp_path / row))
+        runs.append(replace(made, footprint=replace(made.footprint, storage_encoding="sparse")))
+    key = [inference.deployment_key(r) for r in runs]
+    assert key[0] == key[1] != key[2] and key[0].masks
+    dense = replace(runs[0], footprint=replace(runs[0].footprint, storage_encoding="dense"))
+    assert inference.deployment_key(dense).masks == ""
+    opened = []
+    monkeypatch.setattr(inference, "load_model", lambda r: opened.append(r.row) or load_model(r))
+    timed = with_latencies(runs, workers=1)
+    assert opened == ["yolov3-lth-local", "yolov3-random-prune"]
+    assert timed[0].latency == timed[1].latency != timed[2].latency
 
 
 def test_files_written_in_worker_processes_are_timed_as_those_written_here(tmp_path):

@@ -10,6 +10,8 @@ import torch
 from lib.models import load_weights
 from lib.params import from_dict
 from lib.prune.lth import LTHParams, starting_weights
+from lib.report import oneshot
+from lib.report.inference import map50_on
 from lib.report.oneshot import oneshot_curves
 from lib.study import chapter
 
@@ -86,7 +88,10 @@ def test_the_equal_budget_reference_trains_a_multiple_of_the_epochs(dense, monke
 
 def test_the_oneshot_curve_starts_at_the_dense_models_validation_map(dense, monkeypatch):
     monkeypatch.setenv("STUDY_CACHE", str(dense[1] / "cache"))
+    scored = []
+    monkeypatch.setattr(oneshot, "map50_on", lambda *args: scored.append(args) or map50_on(*args))
     curves = oneshot_curves(dense[0], fractions=(0.0, 0.5, 0.9))
+    assert len(scored) == 1 + len(curves[curves["fraction"] > 0])  # the unpruned model once for every kind
     start = curves[curves["fraction"] == 0]
     assert len(start) == 4 and start["val_map50"].tolist() == pytest.approx([dense[0].metrics.val_map50] * 4)
     assert (start["removed"] == 0).all()
