@@ -135,8 +135,8 @@ def execute(runs: list[Run], notebooks_dir: Path, output_dir: Path, results_dir:
                 if reason is None:
                     report.executed.append(run.label)
                     finished.add(run.key)
-                    took[kind(run)] = time.monotonic() - started
-                    log(f"  done {run.label} in {time.monotonic() - started:.0f} s; "
+                    took[kind(run)] = seconds = time.monotonic() - started
+                    log(f"  done {run.label} in {seconds:.0f} s; "
                         + progress(report, len(waiting) + len(running), time.monotonic() - began))
                 else:  # a failed run must not stop the others
                     report.failed[run.label] = reason
