@@ -11,6 +11,7 @@ from lib.export import OnnxDetector, quantize_int8, runtime_ops, to_onnx
 from lib.export.__main__ import main as export_main
 from lib.lowrank import tucker2
 from lib.models import build
+from lib.models.io import copy_of
 from lib.prune import channel_prune, magnitude_prune
 from lib.study import chapter as study_chapter
 
@@ -51,6 +52,55 @@ def test_each_kind_of_model_runs_in_onnxruntime_with_pytorchs_outputs_and_detect
     if kind == "masked":  # its zeros are plain weights in the file: the masks' 80% of the prunable weights
         weights = [onnx.numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer if len(t.dims) == 4]
         assert sum(int((w == 0).sum()) for w in weights) / sum(w.size for w in weights) >= 0.75  # outputs unmasked
+
+
+def moved(model, seed):
+    """``model``'s architecture with other weights: every parameter moved (BatchNorm's
+    too, so that every folded conv has a bias that is not zero)."""
+    other = copy_of(model)
+    draw = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in other.parameters():
+            param.add_(0.05 * torch.randn(param.shape, generator=draw))
+    return other
+
+
+def maps(path, x):
+    return [m.numpy() for m in OnnxDetector(path, build("yolov3", 3, width=0.125))(x)]
+
+
+def counting_exports(monkeypatch) -> list:
+    exports, export = [], torch.onnx.export
+    monkeypatch.setattr(torch.onnx, "export", lambda *a, **k: exports.append(1) or export(*a, **k))
+    return exports
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_traced_graph_takes_the_weights_of_another_model_of_its_architecture(tmp_path, monkeypatch, kind):
+    """A factored model's BatchNorms, which ``folded`` leaves to the exporter, are folded
+    there into constants of other names: its graph does not take other weights, and it is
+    traced anew."""
+    first, second = (moved(KINDS[kind]().eval(), seed) for seed in (1, 2))
+    traced = to_onnx(first, tmp_path / "first.onnx", SIZE)
+    exports = counting_exports(monkeypatch)
+    reused = to_onnx(second, tmp_path / "second.onnx", SIZE, like=traced)  # checked there against second's outputs
+    assert exports == ([1] if kind == "factored" else [])
+    x = torch.rand(1, 3, SIZE, SIZE)
+    assert not all(np.allclose(a, b) for a, b in zip(maps(traced, x), maps(reused, x)))  # not the first's weights
+
+
+def test_a_graph_traced_with_zero_biases_is_not_reused_for_a_model_with_biases(tmp_path, monkeypatch):
+    """The exporter leaves out an all-zero conv bias (a fresh model's folded BatchNorm
+    gives one), so that graph cannot carry a model whose bias is not zero: it is traced anew."""
+    fresh = build("yolov3-tiny", 3, width=0.125).eval()
+    traced = to_onnx(fresh, tmp_path / "fresh.onnx", SIZE)
+    names = {init.name for init in onnx.load(str(traced)).graph.initializer}
+    assert "layers.0.conv.weight" in names and "layers.0.conv.bias" not in names  # the premise
+    trained, exports = moved(fresh, 1), counting_exports(monkeypatch)
+    to_onnx(trained, tmp_path / "trained.onnx", SIZE, like=traced)  # checked there against trained's outputs
+    assert exports == [1]
+    to_onnx(moved(fresh, 2), tmp_path / "again.onnx", SIZE, like=tmp_path / "trained.onnx")
+    assert exports == [1]  # a graph with every bias serves
 
 
 @pytest.mark.parametrize("keep", [True, False], ids=["outputs float", "all int8"])

@@ -10,7 +10,7 @@ from .head import Detector
 from .io import ModelFileError, fresh, load_weights, save_weights
 from .slim import channel_counts
 from .taps import capture
-from .zoo import REGISTRY, build, default_anchors, residual_norms
+from .zoo import REGISTRY, build, computation, default_anchors, residual_norms
 
-__all__ = ["REGISTRY", "Detector", "ModelFileError", "build", "capture", "channel_counts", "default_anchors", "fresh", "load_weights", "residual_norms",
+__all__ = ["REGISTRY", "Detector", "ModelFileError", "build", "capture", "channel_counts", "computation", "default_anchors", "fresh", "load_weights", "residual_norms",
            "save_weights"]

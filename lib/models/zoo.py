@@ -3,6 +3,7 @@ made: the model file's loader (``lib.models.io``) rebuilds a saved model through
 it imports the architectures only, never the file format."""
 from __future__ import annotations
 
+import json
 from typing import Callable
 
 from torch import nn
@@ -79,3 +80,9 @@ def build(name: str, num_classes: int, width: float = 1.0, activation: str | Non
         set_ranks(model, lowrank)
         model.arch["lowrank"] = {name: list(ranks) for name, ranks in lowrank.items()}
     return model
+
+
+def computation(arch: dict) -> str:
+    """What a model computes besides its weights, as JSON: its ``arch``, channels and
+    ranks included, anchors not (only ``decode`` reads them, after the network)."""
+    return json.dumps({k: v for k, v in arch.items() if k != "anchors"}, sort_keys=True, default=str)

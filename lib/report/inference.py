@@ -4,7 +4,6 @@ this returns.)"""
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from dataclasses import fields
 from pathlib import Path
@@ -17,10 +16,10 @@ from torch.utils.data import DataLoader, Subset
 
 from ..data import DetectionDataset, collate
 from ..evaluate import AUTHORS_RULES, Rules, average_precision, predict, predict_under
-from ..export import onnx_latency, own_int8, row_onnx
+from ..export import onnx_latency, own_int8, rows_onnx
 from ..measure import deployed, latency
 from ..methods import load_model
-from ..models import load_weights
+from ..models import computation, load_weights
 from ..models.io import read_model_file
 from ..parallel import in_workers
 from ..params import RunParams, from_dict
@@ -102,7 +101,8 @@ def with_latencies(results: list[RunResult], threads: int = 1, workers: int | No
     timed by onnxruntime, with ``threads`` threads at batch 1, at the run's input size and
     at 416; every timing in this one process, one after another, so that the runs compare
     on equal terms. The ONNX files are written first, ``workers`` at once in processes of
-    their own (``lib.parallel.in_workers``: exporting traces, it times nothing).
+    their own (``lib.parallel.in_workers``: exporting traces, it times nothing), each
+    architecture traced once (``onnx_files``).
 
     A row's seeds share its architecture and, pruned, its sparsity, so a row is timed
     once per dataset, on its lowest seed's model, and its other seeds carry that time
@@ -121,7 +121,7 @@ def with_latencies(results: list[RunResult], threads: int = 1, workers: int | No
     in_pytorch: dict[Form, dict] = {}  # a form -> {size: ms} in PyTorch
     timed: dict[tuple, Latency] = {}
     with tempfile.TemporaryDirectory() as folder:
-        files = in_workers(row_onnx, [(r, Path(folder) / f"{i}.onnx") for i, r in enumerate(exported.values())], workers)
+        files = onnx_files(list(exported.items()), Path(folder), workers)
         in_onnx = {form: ({size: onnx_latency(file, size, threads) for size in (form.img_size, 416)}, file.stat().st_size)
                    for form, file in zip(exported, files)}
         for label, r in firsts.items():
@@ -135,6 +135,16 @@ def with_latencies(results: list[RunResult], threads: int = 1, workers: int | No
     return [r.with_latency(timed[r.row, r.dataset]) for r in results]
 
 
+def onnx_files(forms: list[tuple[Form, RunResult]], folder: Path, workers: int | None) -> list[Path]:
+    """Each form's run as its ONNX file in ``folder`` (``lib.export.rows_onnx``), in order:
+    the forms of one architecture and input size in one worker, which traces it once."""
+    groups: dict[tuple, list[tuple[RunResult, Path]]] = {}
+    for i, (form, r) in enumerate(forms):
+        groups.setdefault((form.arch, form.img_size), []).append((r, folder / f"{i}.onnx"))
+    in_workers(rows_onnx, [(calls,) for calls in groups.values()], workers)
+    return [folder / f"{i}.onnx" for i in range(len(forms))]
+
+
 def deployment_key(result: RunResult) -> Form:
     """What a deployed form's speed depends on: the architecture (its ``arch``, channels
     and ranks included; not its anchors, which only ``decode`` reads, after the graph),
@@ -142,9 +152,8 @@ def deployment_key(result: RunResult) -> Form:
     kernels skip the zeros and are chosen by them, and in onnxruntime, where its zeros are
     baked in, "they buy nothing" is measured, not assumed (a masked form is never a dense one's)."""
     blob = read_model_file(result.model_file)
-    arch = {k: v for k, v in blob["arch"].items() if k != "anchors"}
     masks = masks_digest(blob["state_dict"]) if result.footprint.storage_encoding == "sparse" else ""
-    return Form(json.dumps(arch, sort_keys=True, default=str), result.img_size, own_int8(result) is not None, masks)
+    return Form(computation(blob["arch"]), result.img_size, own_int8(result) is not None, masks)
 
 
 def masks_digest(state: dict[str, torch.Tensor]) -> str:

@@ -4,15 +4,17 @@ from dataclasses import replace
 
 import torch
 
-from lib.export import row_onnx
+from lib.export import rows_onnx
 from lib.methods import load_model
 from lib.models import build, save_weights
 from lib.models.io import copy_of
+from lib.quantize.run import CALIBRATION
 from lib.prune import apply_masks, magnitude_prune
 from lib.prune.random import random_masks
 from lib.report import inference
 from lib.report.inference import with_latencies
 from tests.report.test_results import result
+from tests.test_export import counting_exports, moved
 
 
 def test_a_run_is_opened_through_its_method_and_timed_into_its_result(tmp_path):
@@ -38,7 +40,7 @@ def test_a_row_is_timed_once_per_dataset_on_its_lowest_seed(tmp_path, monkeypatc
     runs += [sparse, replace(sparse, dataset="builtin-dark")]
     opened, exported = [], []
     monkeypatch.setattr(inference, "load_model", lambda r: opened.append((r.row, r.seed, r.dataset)) or load_model(r))
-    monkeypatch.setattr(inference, "row_onnx", lambda r, out: exported.append(r.row) or row_onnx(r, out))
+    monkeypatch.setattr(inference, "rows_onnx", lambda calls: exported.extend(r.row for r, _ in calls) or rows_onnx(calls))
     timed = with_latencies(runs, workers=1)  # in this process, where the counters are
     # seed 0 of the light set times the dense form for the dark set too; the masked row
     # (one file, so one mask, on both sets) is its own form, timed once
@@ -86,6 +88,23 @@ def test_files_written_in_worker_processes_are_timed_as_those_written_here(tmp_p
     here, pooled = with_latencies(runs, workers=1), with_latencies(runs, workers=2)
     assert [r.latency.onnx_bytes for r in pooled] == [r.latency.onnx_bytes for r in here]
     assert pooled[0].latency.onnx_bytes < pooled[1].latency.onnx_bytes  # each row its own file
+
+
+def test_rows_of_one_architecture_are_traced_once_each_file_with_its_own_weights(tmp_path, monkeypatch):
+    """An int8 row's float step, listed first, still finds the float rows' graph."""
+    runs = []
+    for row, width, seed in (("yolov3-int8", 0.125, 1), ("yolov3", 0.125, 2), ("yolov3-tiny", 0.25, 1)):
+        folder = tmp_path / row
+        folder.mkdir()
+        save_weights(moved(build("yolov3-tiny", 3, width=width), seed), folder / "best.pt")
+        runs.append(result(row, 0, 0.5, 1000, run_dir=str(folder)))
+    torch.save(torch.rand(4, 3, 128, 128), tmp_path / "yolov3-int8" / CALIBRATION)
+    runs[0] = replace(runs[0], settings={"keep_outputs_fp32": True})
+    exports = counting_exports(monkeypatch)
+    files = rows_onnx([(r, tmp_path / f"{r.row}.onnx") for r in runs])  # each checked against its own model
+    assert exports == [1, 1]  # the two widths
+    assert files == [tmp_path / f"{r.row}.onnx" for r in runs] and all(f.is_file() for f in files)
+    assert files[0].stat().st_size < files[1].stat().st_size / 2  # int8
 
 
 def test_rows_share_a_deployed_form_when_only_their_anchors_differ(tmp_path):
