@@ -62,7 +62,7 @@ class SoftMask(nn.Module):
 
     def __init__(self, like: Tensor, s0: float, scores: Tensor | None = None):
         """``like``: the weight, whose shape, device and memory layout the scores take
-        (channels-last convs in CPU training, ``lib.train.run.training_layout``: scores
+        (channels-last convs in CPU training, ``lib.train.run.training_form``: scores
         in the default layout sent every product of a CS step down the strided path);
         ``scores``: their values (default: s0)."""
         super().__init__()

@@ -14,14 +14,15 @@ import torch
 
 from lib.files import HOST, locked
 from lib.measure import storage_bytes
-from lib.models import build, save_weights
+from lib.models import REGISTRY, build, save_weights
 from lib.models.anchors import kmeans_anchors
+from lib.models.io import copy_of
 from lib.params import ParamError, from_dict
 from lib.paths import BEST, LAST, METRICS
 from lib.profiles import profile_params
 from lib.train import train
 from lib.data import DatasetError
-from lib.train.run import dataset_anchors, open_data, training_layout
+from lib.train.run import IN_PLACE, activations_in_place, dataset_anchors, open_data, training_form
 from lib.train.__main__ import main
 from lib.train.checkpoint import atomic_save, load_checkpoint
 from tests.data.formats import voc_object, write_split, write_voc_item
@@ -300,16 +301,33 @@ def test_a_profiles_per_model_settings_apply_to_that_model_only_and_yield_to_ove
 
 
 @pytest.mark.parametrize("name", ["yolov3-tiny", "yolov3-mobile"])
-def test_the_training_layout_changes_the_memory_order_not_the_outputs(name):
+def test_the_training_form_changes_the_memory_order_not_the_outputs(name):
     torch.manual_seed(0)
     model, x = build(name, num_classes=3, width=0.125).eval(), torch.rand(2, 3, 64, 64)
     with torch.no_grad():
         before = [t.clone() for t in model(x)]
-        laid = training_layout(model)
+        laid = training_form(model)
         after = laid(x)
     kernel = next(m.weight for m in laid.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3))
     assert kernel.is_contiguous(memory_format=torch.channels_last)
     assert len(after) == len(before) and all(torch.allclose(a, b, atol=1e-5) for a, b in zip(after, before))
+
+
+@pytest.mark.parametrize("name,activation", [(name, None) for name in REGISTRY] +
+                         [("yolo-nano", "leaky"), ("yolov3-mobile", "leaky")])
+def test_activations_in_place_give_the_plain_models_outputs_and_gradients_exactly(name, activation):
+    """In place, an activation overwrites its input: wrong wherever that input is read
+    again (a residual's skip, a route) or its gradient needs it (hard-swish)."""
+    torch.manual_seed(0)
+    plain = build(name, num_classes=3, width=0.125, activation=activation).train()
+    formed = activations_in_place(copy_of(plain).train())
+    assert any(m.inplace for m in formed.modules() if isinstance(m, IN_PLACE)) or activation is None
+    x = torch.rand(2, 3, 64, 64)
+    outputs = [model(x) for model in (plain, formed)]
+    assert all(torch.equal(want, got) for want, got in zip(*outputs))
+    for out in outputs:
+        sum(o.square().mean() for o in out).backward()
+    assert all(torch.equal(want.grad, got.grad) for want, got in zip(plain.parameters(), formed.parameters()))
 
 
 def test_a_run_folder_trains_in_one_process_at_a_time_and_loses_its_dead_leftovers(cache, tmp_path, dead_pid):
