@@ -167,8 +167,11 @@ def scored(model, loader: DataLoader, params: RunParams, device, classes) -> dic
 # Activations whose gradient reads their output (the sign of LeakyReLU's output is its
 # input's; ReLU and ReLU6 pass the gradient where the output lies inside their bounds)
 # need not keep their input: computed in place, a step writes one tensor less per layer
-# (YOLOv3's cpu step 0.93-0.97x its time, three interleaved runs of 100 steps) and
-# computes the same numbers (tests/train/test_train.py, every model of the zoo).
+# and computes the same numbers (tests/train/test_train.py, every model of the zoo; a
+# cpu-profile YOLOv3 run's mAP the same to the last digit). Alone, YOLOv3's cpu step took
+# 0.93-0.97x its time (three interleaved runs of 100 steps); whole runs, two at once as
+# make book runs them, trained at 0.98-1.07x the images per second (four pairs): within
+# their noise.
 IN_PLACE = (nn.LeakyReLU, nn.ReLU, nn.ReLU6)
 
 
