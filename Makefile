@@ -19,6 +19,9 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.install-stamp
 UV_INSTALL  := $(VENV)/bin/uv pip install --quiet --python $(PY) --compile-bytecode
 PIP_INSTALL := $(PY) -m pip install --quiet
+# $(call install_extras,EXTRAS): the project, editable, with those extras: by uv, else by pip
+install_extras = $(UV_INSTALL) -e ".[$(1)]" || { echo "uv unavailable or failed: installing with pip"; \
+                 $(PIP_INSTALL) -e ".[$(1)]"; }
 BROWSER_STAMP := $(VENV)/.browser-stamp
 PROFILE ?= cpu
 # notebooks executed at once by make book, each with its share of the cores
@@ -45,13 +48,14 @@ SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 install: $(STAMP)
 
 # The venv is (re)built whenever the pins change: the stamp is older than pyproject.toml.
-# uv installs the same pins from the same registry, fetching and unpacking in parallel: a
-# fresh venv took 40 s against pip's 98 s, part of make book's hour (the cpu-profile
-# appendix). Where uv cannot be had, pip installs as before.
+# uv installs the same pins from the package registry, fetching and unpacking in parallel: a
+# fresh clone's install took about 50 s against pip's 94-98 s, part of make book's hour (the
+# cpu-profile appendix). uv reads neither pip.conf nor PIP_* settings (UV_INDEX_URL and
+# uv.toml are its own); where uv cannot be had or fails, pip installs as before.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet uv && $(UV_INSTALL) -e ".[test]" || { \
-	    echo "uv unavailable or failed: installing with pip"; $(PIP_INSTALL) -e ".[test]"; }
+	-$(PY) -m pip install --quiet uv
+	$(call install_extras,test)
 	@touch $(STAMP)
 
 test: $(STAMP)
@@ -77,7 +81,7 @@ check-slurm: $(STAMP)
 # executable_path: no browser download, which the package registries alone could not serve.
 # It drove Debian's chromium 156 headless here; Selenium would need Debian's chromium-driver too.
 $(BROWSER_STAMP): $(STAMP)
-	$(if $(wildcard $(VENV)/bin/uv),$(UV_INSTALL),$(PIP_INSTALL)) -e ".[browser]"
+	$(call install_extras,browser)
 	@touch $(BROWSER_STAMP)
 
 check-book: $(BROWSER_STAMP)

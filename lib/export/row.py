@@ -60,6 +60,6 @@ def rows_onnx(calls: list[tuple[RunResult, str | Path]]) -> list[Path]:
         model, int8 = load_weights(result.model_file), own_int8(result)
         key = (computation(model.arch), result.img_size)
         write_onnx(model, out, result.img_size, *(int8 or ()), like=graphs.get(key))
-        if int8 is None:
-            graphs.setdefault(key, Path(out))
+        if int8 is None:  # the latest: traced anew where an earlier graph did not fit, it fits more
+            graphs[key] = Path(out)
     return [Path(out) for _, out in calls]

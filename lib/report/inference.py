@@ -97,7 +97,7 @@ def with_latencies(results: list[RunResult], threads: int = 1, workers: int | No
     """Each run with its latency: its model in the form it is deployed in
     (``lib.methods.load_model``: an int8 row's int8 model; ``lib.measure.deployed``:
     sparse kernels chosen per layer for a masked model, inductor's int8 kernels for an
-    int8 one), timed by ``lib.measure.latency``, and its ONNX file (``lib.export.row_onnx``)
+    int8 one), timed by ``lib.measure.latency``, and its ONNX file (``lib.export.row_onnx``'s, by ``onnx_files``)
     timed by onnxruntime, with ``threads`` threads at batch 1, at the run's input size and
     at 416; every timing in this one process, one after another, so that the runs compare
     on equal terms. The ONNX files are written first, ``workers`` at once in processes of
