@@ -97,7 +97,7 @@ def with_latencies(results: list[RunResult], threads: int = 1, workers: int | No
     """Each run with its latency: its model in the form it is deployed in
     (``lib.methods.load_model``: an int8 row's int8 model; ``lib.measure.deployed``:
     sparse kernels chosen per layer for a masked model, inductor's int8 kernels for an
-    int8 one), timed by ``lib.measure.latency``, and its ONNX file (``lib.export.row_onnx``'s, by ``onnx_files``)
+    int8 one), timed by ``lib.measure.latency``, and its ONNX file (``lib.export.row_onnx``'s)
     timed by onnxruntime, with ``threads`` threads at batch 1, at the run's input size and
     at 416; every timing in this one process, one after another, so that the runs compare
     on equal terms. The ONNX files are written first, ``workers`` at once in processes of
@@ -138,11 +138,12 @@ def with_latencies(results: list[RunResult], threads: int = 1, workers: int | No
 def onnx_files(forms: list[tuple[Form, RunResult]], folder: Path, workers: int | None) -> list[Path]:
     """Each form's run as its ONNX file in ``folder`` (``lib.export.rows_onnx``), in order:
     the forms of one architecture and input size in one worker, which traces it once."""
+    files = [folder / f"{i}.onnx" for i in range(len(forms))]
     groups: dict[tuple, list[tuple[RunResult, Path]]] = {}
-    for i, (form, r) in enumerate(forms):
-        groups.setdefault((form.arch, form.img_size), []).append((r, folder / f"{i}.onnx"))
+    for (form, r), file in zip(forms, files):
+        groups.setdefault((form.arch, form.img_size), []).append((r, file))
     in_workers(rows_onnx, [(calls,) for calls in groups.values()], workers)
-    return [folder / f"{i}.onnx" for i in range(len(forms))]
+    return files
 
 
 def deployment_key(result: RunResult) -> Form:
