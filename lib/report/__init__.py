@@ -1,6 +1,7 @@
 """The report: what the book shows of the study's runs, read only through their typed
 results (``lib.result.RunResult``): each run's card (``cards``), the results tables
-(``results``), the landing and chapter pages' values (``abstract``), the figures
+(``results``), which runs each shows (``selection``), whether a run had stopped
+improving (``convergence``), the landing and chapter pages' values (``abstract``), the figures
 (``figures``, ``figure_axes``), the chapters' explanatory figures (``explainers``),
 the one-shot pruning curves of the trained dense models (``oneshot``), which dense
 reference a row is measured against (``references``), the rule for calling a
@@ -16,10 +17,10 @@ from .figures import (cs_search, detection_grid, gradual_schedule, layer_sparsit
 from .deployment import deployment_answers, deployment_table
 from .footprints import architecture_findings, paper_scale_table
 from .inference import map_under_rules, rules_table, sample_detections, with_latencies
+from .convergence import near_zero_rows
 from .results import (architecture_table, coco_table, controls_table, dense_maps, distillation_against_seeds, encodings_table,
-                      first_seed, in_detection_grid, is_dense, ledger_table, load_results, near_zero_rows,
-                      on_pruning_page, pruned, relative_table, runs_frame, searched, summary_table, table_caption,
-                      table_key)
+                      ledger_table, load_results, relative_table, runs_frame, summary_table, table_caption, table_key)
+from .selection import first_seed, in_detection_grid, is_dense, on_pruning_page, pruned, searched
 from .oneshot import oneshot_curves, oneshot_curves_of
 
 __all__ = [

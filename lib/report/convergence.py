@@ -1,9 +1,13 @@
 """Whether a run had stopped improving: its validation mAP@0.5 per epoch (the final
 training's history) still reaching its best in the last stretch of the run means a
-longer schedule would likely have scored higher, and the row's number is a floor."""
+longer schedule would likely have scored higher, and the row's number is a floor; the
+runs that stayed near zero, each with the reason its curve gives."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from ..result import RunResult
 
 LATE = 0.7  # the best validation epoch after this share of the epochs: still rising
 
@@ -34,3 +38,24 @@ def rising_text(flags) -> str:
     if all(known) or not any(known):
         return "yes" if known[0] else "no"
     return f"{sum(known)} of {len(known)}"
+
+
+def near_zero_rows(results: list[RunResult], threshold: float = 0.1) -> pd.DataFrame:
+    """The runs whose test mAP@0.5 stays below ``threshold``, each with the reason its
+    validation curve gives: still rising when training stopped (too short a schedule
+    for this scale), or peaked early and did not recover."""
+    out = []
+    for r in results:
+        if r.metrics.map50 >= threshold:
+            continue
+        best, epochs = best_epoch(r.history), len(r.history)
+        if best is None:  # a converted model (int8): its source's row says how that trained
+            out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
+                        "mAP@0.5": r.metrics.map50, "reason": "converted after training, not trained"})
+            continue
+        reason = (f"still improving when training stopped (best validation epoch {best} of {epochs}): "
+                  "too few epochs at this scale" if still_rising(r.history) else
+                  f"validation mAP peaked at epoch {best} of {epochs} and did not recover")
+        out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
+                    "mAP@0.5": r.metrics.map50, "reason": reason})
+    return pd.DataFrame(out, columns=["dataset", "model", "training", "seed", "mAP@0.5", "reason"])

@@ -89,8 +89,8 @@ class Form(NamedTuple):
     arch: str        # the architecture as JSON, channels and ranks included, anchors not
     img_size: int
     int8: bool
-    masks: str       # a masked model's masks, digested (its sparse kernels in PyTorch skip
-                     # its zeros, and choose by them); "": not masked
+    masks: str       # a masked float model's masks, digested (its sparse kernels in PyTorch
+                     # skip its zeros, and choose by them); "": not masked, or int8
 
 
 def with_latencies(results: list[RunResult], threads: int = 1, workers: int | None = None) -> list[RunResult]:
@@ -149,9 +149,12 @@ def onnx_files(forms: list[tuple[Form, RunResult]], folder: Path, workers: int |
 def deployment_key(result: RunResult) -> Form:
     """What a deployed form's speed depends on: the architecture (its ``arch``, channels
     and ranks included; not its anchors, which only ``decode`` reads, after the graph),
-    the input size, whether it runs in int8, and a masked model's masks: its sparse
+    the input size, whether it runs in int8, and a masked float model's masks: its sparse
     kernels skip the zeros and are chosen by them, and in onnxruntime, where its zeros are
-    baked in, "they buy nothing" is measured, not assumed (a masked form is never a dense one's)."""
+    baked in, "they buy nothing" is measured, not assumed (a masked float form is never a
+    dense one's). An int8 model runs dense int8 kernels in both runtimes (inductor's
+    oneDNN convolutions, onnxruntime's integer ones), which read every weight, zero or
+    not: a ticket's int8 ("sparse int8" file) shares the dense int8's form and times."""
     blob = read_model_file(result.model_file)
     masks = masks_digest(blob["state_dict"]) if result.footprint.storage_encoding == "sparse" else ""
     return Form(computation(blob["arch"]), result.img_size, own_int8(result) is not None, masks)

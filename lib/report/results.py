@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 
 from ..measure import ENCODINGS
-from ..methods import templates_by_page
 from ..paper import paper_numbers
 from ..quantize import LEDGER
 from ..result import RunResult, is_run_result
 from ..study.rows import DENSE, ORDER, PAPER_DATASET, ROW
-from .convergence import best_epoch, rising_text, still_rising
+from .convergence import rising_text, still_rising
 from .footprints import PAPER_SCALE_COLUMNS
 from .references import budget_multiples, with_references
+from .selection import first_seed
 from .verdict import compare
 
 COLUMNS = ("row", "dataset", "model", "training", "seed", "map50", "map", "map_coco", "ap_small", "ap_medium", "ap_large",
@@ -215,8 +215,6 @@ def pareto_front(cost: np.ndarray, score: np.ndarray) -> np.ndarray:
 
 
 TABLES = {"voc": "Table I", "exdark": "Table II"}
-PRUNING_TEMPLATES = templates_by_page()["pruning"]
-DETECTION_ROWS = (DENSE, "yolov3-lth-local", "yolov3-cs-1", "nano-kd-79")  # shown in the detection grid
 
 
 def table_caption(dataset: str) -> str:
@@ -237,38 +235,6 @@ def dense_maps(runs: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def first_seed(results: list[RunResult], keep=lambda result: True) -> list[RunResult]:
-    """The results of the lowest seed that ``keep`` accepts (for figures of single runs)."""
-    seed = min((r.seed for r in results), default=0)
-    return [r for r in results if r.seed == seed and keep(r)]
-
-
-def in_detection_grid(result: RunResult) -> bool:
-    return result.row in DETECTION_ROWS
-
-
-def is_dense(result: RunResult) -> bool:
-    """A run of the reference row, the dense YOLOv3."""
-    return result.row == DENSE
-
-
-def pruned(result: RunResult) -> bool:
-    """A run whose model carries masks (LTH, its random-pruning control, CS, int8 of a
-    ticket, weights pruned during training)."""
-    return bool(result.layers)
-
-
-def on_pruning_page(result: RunResult) -> bool:
-    """A run of a row the pruning chapter presents (tickets, their controls, CS, channels,
-    pruning during training)."""
-    return result.row in ROW and ROW[result.row].chapter in PRUNING_TEMPLATES
-
-
-def searched(result: RunResult) -> bool:
-    """A run that searched its mask before training its ticket (CS)."""
-    return "search" in result.extras
-
-
 def architecture_table(inputs: list[str]) -> pd.DataFrame:
     """The paper-scale footprint table written by the architecture chapter (one of
     ``inputs``), in ``paper_scale_table``'s column order (a JSON file keeps no order)."""
@@ -277,27 +243,6 @@ def architecture_table(inputs: list[str]) -> pd.DataFrame:
         if not is_run_result(result) and "rows" in result:
             return pd.DataFrame(result["rows"])[list(PAPER_SCALE_COLUMNS)].drop(columns="row")
     raise ValueError("inputs: no result of the architecture chapter (00_architectures) among them")
-
-
-def near_zero_rows(results: list[RunResult], threshold: float = 0.1) -> pd.DataFrame:
-    """The runs whose test mAP@0.5 stays below ``threshold``, each with the reason its
-    validation curve gives: still rising when training stopped (too short a schedule
-    for this scale), or peaked early and did not recover."""
-    out = []
-    for r in results:
-        if r.metrics.map50 >= threshold:
-            continue
-        best, epochs = best_epoch(r.history), len(r.history)
-        if best is None:  # a converted model (int8): its source's row says how that trained
-            out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
-                        "mAP@0.5": r.metrics.map50, "reason": "converted after training, not trained"})
-            continue
-        reason = (f"still improving when training stopped (best validation epoch {best} of {epochs}): "
-                  "too few epochs at this scale" if still_rising(r.history) else
-                  f"validation mAP peaked at epoch {best} of {epochs} and did not recover")
-        out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
-                    "mAP@0.5": r.metrics.map50, "reason": reason})
-    return pd.DataFrame(out, columns=["dataset", "model", "training", "seed", "mAP@0.5", "reason"])
 
 
 def controls_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:

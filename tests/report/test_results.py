@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from lib.paper import paper_table
+from lib.report.convergence import near_zero_rows
 from lib.report.results import (coco_table, controls_table, dense_maps, distillation_against_seeds, load_results,
-                                near_zero_rows, pareto_front, relative_table, runs_frame, summary_table)
+                                pareto_front, relative_table, runs_frame, summary_table)
 from lib.result import Budget, Footprint, Latency, Metrics, ResultFormatError, RunResult
 from lib.study.rows import ORDER, ROW, ROWS
 
