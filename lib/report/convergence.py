@@ -44,18 +44,18 @@ def near_zero_rows(results: list[RunResult], threshold: float = 0.1) -> pd.DataF
     """The runs whose test mAP@0.5 stays below ``threshold``, each with the reason its
     validation curve gives: still rising when training stopped (too short a schedule
     for this scale), or peaked early and did not recover."""
-    out = []
-    for r in results:
-        if r.metrics.map50 >= threshold:
-            continue
-        best, epochs = best_epoch(r.history), len(r.history)
-        if best is None:  # a converted model (int8): its source's row says how that trained
-            out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
-                        "mAP@0.5": r.metrics.map50, "reason": "converted after training, not trained"})
-            continue
-        reason = (f"still improving when training stopped (best validation epoch {best} of {epochs}): "
-                  "too few epochs at this scale" if still_rising(r.history) else
-                  f"validation mAP peaked at epoch {best} of {epochs} and did not recover")
-        out.append({"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
-                    "mAP@0.5": r.metrics.map50, "reason": reason})
+    out = [{"dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
+            "mAP@0.5": r.metrics.map50, "reason": curve_reason(r.history)}
+           for r in results if r.metrics.map50 < threshold]
     return pd.DataFrame(out, columns=["dataset", "model", "training", "seed", "mAP@0.5", "reason"])
+
+
+def curve_reason(history) -> str:
+    """Why a run's score stayed where it is, in words its validation curve gives."""
+    best, epochs = best_epoch(history), len(history)
+    if best is None:  # a converted model (int8): its source's row says how that trained
+        return "converted after training, not trained"
+    if still_rising(history):
+        return (f"still improving when training stopped (best validation epoch {best} of {epochs}): "
+                "too few epochs at this scale")
+    return f"validation mAP peaked at epoch {best} of {epochs} and did not recover"
