@@ -2,7 +2,7 @@
 results (``lib.result.RunResult``): each run's card (``cards``), the results tables
 (``results``), which runs each shows (``selection``), whether a run had stopped
 improving (``convergence``), the landing and chapter pages' values (``abstract``), the figures
-(``figures``, ``figure_axes``), the chapters' explanatory figures (``explainers``),
+(``figures``, ``detections_figure``, ``figure_axes``), the chapters' explanatory figures (``explainers``),
 the one-shot pruning curves of the trained dense models (``oneshot``), which dense
 reference a row is measured against (``references``), the rule for calling a
 difference a finding (``verdict``),
@@ -12,8 +12,8 @@ onnxruntime (``inference``), and both runtimes side by side (``deployment``).
 The notebooks reach these names through ``lib.chapter``."""
 from .abstract import landing_values
 from .cards import run_card, styled
-from .figures import (cs_search, detection_grid, gradual_schedule, layer_sparsity, map_vs_cost,
-                      oneshot_figure, training_curves)
+from .detections_figure import detection_grid
+from .figures import cs_search, gradual_schedule, layer_sparsity, map_vs_cost, oneshot_figure, training_curves
 from .deployment import deployment_answers, deployment_table
 from .footprints import architecture_findings, paper_scale_table
 from .inference import map_under_rules, rules_table, sample_detections, with_latencies

@@ -21,8 +21,7 @@ from ..prune.lth import LTHParams
 from ..quantize.ledger import decoded, encoded
 from ..train.optim import BIASES, Schedule, objectness_ratio
 from ..study.rows import ROWS
-from .figure_axes import FONT
-from .figures import PAGE_WIDTH
+from .figure_axes import FONT, PAGE_WIDTH
 
 BOX = {"boxstyle": "round,pad=0.4", "facecolor": "#eef3fb", "edgecolor": "#4a6fa5"}
 ARROW = {"arrowstyle": "-|>", "color": "#4a6fa5", "lw": 1.2}

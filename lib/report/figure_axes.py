@@ -1,6 +1,7 @@
-"""Axis and label helpers of the book's figures (``lib.report.figures``): mAP axes that
-start at 0 and span at least 0.1, log cost axes with readable ticks, and point labels
-that do not overlap."""
+"""Axis and label helpers of the book's figures (``lib.report.figures``,
+``detections_figure``, ``explainers``): the page's width, mAP axes that start at 0 and
+span at least 0.1, log cost axes with readable ticks, point labels that do not overlap,
+and a run's name in legends and titles."""
 from __future__ import annotations
 
 import math
@@ -9,6 +10,10 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 FONT = 9          # legends, point labels, class labels
+# The book's text column is about 800 px and the notebooks' inline backend draws at
+# 100 dpi: a figure up to 8 in wide is shown at its own size, so a 9 pt font stays 9 pt
+# (a wider figure is shrunk to the column, its fonts with it).
+PAGE_WIDTH = 8.0
 COSTS = {"macs": "MACs (paper rule, one image)", "storage_mib": "storage (MiB, as saved)", "params": "parameters",
          "latency_ms": "CPU latency (ms, 1 thread, batch 1, the study's input size)",
          "latency_416_ms": "CPU latency (ms, 1 thread, batch 1, 416 x 416)"}
@@ -78,3 +83,13 @@ def text_extent(note, renderer):
     """An annotation's text alone, in pixels (its own extent includes the line to its point)."""
     note.update_positions(renderer)
     return Text.get_window_extent(note, renderer)
+
+
+def row_label(model: str, training: str) -> str:
+    """A row as the legends name it: its model, and its training unless the default."""
+    return model if training == "Default" else f"{model}, {training}"
+
+
+def run_label(result) -> str:
+    """A run's row (``lib.result.RunResult``) as the legends name it (``row_label``)."""
+    return row_label(result.model, result.training)

@@ -1,32 +1,25 @@
 """The results chapter's figures, each a function of the runs' results returning a
 matplotlib Figure: mAP against a cost with the Pareto front, per-layer sparsity,
-CS sparsity across the search, training curves and a grid of detections. They only
-draw: whatever needs computing (means, detections) arrives computed.
+CS sparsity across the search and training curves (the grid of detections:
+``detections_figure``). They only draw: whatever needs computing (means) arrives computed.
 
 Every figure is at most a page wide (``PAGE_WIDTH``) so that the book shows it at its
 own size, and every mAP axis starts at 0 and spans at least 0.1 (``figure_axes.map_axis``)."""
 from __future__ import annotations
 
-import math
 from itertools import product
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
-from torchvision.ops import clip_boxes_to_image
 
 from ..methods import METHODS, templates_by_page
 from ..result import RunResult
 from ..study.rows import ORDER, ROW, ROWS
-from .figure_axes import FONT, label_points, log_cost_axis, map_axis, map_top
+from .figure_axes import FONT, PAGE_WIDTH, label_points, log_cost_axis, map_axis, map_top, row_label, run_label
 from .results import pareto_front, row_means
 
-# The book's text column is about 800 px and the notebooks' inline backend draws at
-# 100 dpi: a figure up to 8 in wide is shown at its own size, so a 9 pt font stays 9 pt
-# (a wider figure is shrunk to the column, its fonts with it).
-PAGE_WIDTH = 8.0
 SMALL_FONT = 8    # legends inside the small multiples' panels
 OTHER = "other"  # the chapter and family of a row the table no longer holds (old results still draw)
 
@@ -41,21 +34,11 @@ def families_in_book_order() -> list[str]:
 FAMILY_COLOURS = dict(zip([*families_in_book_order(), OTHER], plt.cm.tab10.colors))
 MODEL_MARKERS = dict(zip(dict.fromkeys(row.model for row in ROWS), "os^DvP*h"))
 CURVES_HEIGHT, LEGEND_LINE = 2.4, 0.17  # inches: a training-curves panel, and each line of its legend
-IMAGES_PER_LINE = 4  # at a page's width each image is 2 in: its class labels stay legible
 
 
 def _in_table_order(results) -> list[RunResult]:
     """Results in the row table's order (a row it no longer holds last), for legends in the tables' order."""
     return sorted(results, key=lambda r: ORDER.get(r.row, len(ORDER)))
-
-
-def _label(model: str, training: str) -> str:
-    return model if training == "Default" else f"{model}, {training}"
-
-
-def _run_label(result: RunResult) -> str:
-    """A run's row as the legends name it: its model, and its training unless the default."""
-    return _label(result.model, result.training)
 
 
 def _chapter(row_id: str) -> str:
@@ -78,7 +61,7 @@ def _panel_legend_labels(runs: list[RunResult]) -> tuple[str | None, list[str]]:
     models = {r.model for r in runs}
     if len(models) == 1:
         return models.pop(), [r.training for r in runs]
-    return None, [_run_label(r) for r in runs]
+    return None, [run_label(r) for r in runs]
 
 
 # --- accuracy against cost ------------------------------------------------------------
@@ -99,7 +82,7 @@ def map_vs_cost(runs: pd.DataFrame, cost: str = "macs") -> plt.Figure:
         fronts.append(front)
     fig.tight_layout()
     for ax, front in zip(axes[:, 0], fronts):  # once the layout is final: the labels avoid each other on the page
-        label_points(ax, front[cost], front["map50"], [_label(row["model"], row["training"])
+        label_points(ax, front[cost], front["map50"], [row_label(row["model"], row["training"])
                                                        for _, row in front.iterrows()])
     return fig
 
@@ -262,43 +245,3 @@ def gradual_schedule(results: list[RunResult]) -> plt.Figure:
         ax.legend(fontsize=SMALL_FONT)
     fig.tight_layout()
     return fig
-
-
-# --- detections -----------------------------------------------------------------------
-
-def detection_grid(samples: list[dict]) -> plt.Figure:
-    """One block of lines per run (``inference.sample_detections``), at most
-    ``IMAGES_PER_LINE`` images a line: its detections in red, the ground truth dashed white."""
-    n_images = len(samples[0]["images"])
-    per_line = min(n_images, IMAGES_PER_LINE)
-    lines = math.ceil(n_images / per_line)
-    side = PAGE_WIDTH / per_line
-    # each line an image high, and 0.3 in for the run's title above its block
-    fig, axes = plt.subplots(len(samples) * lines, per_line, figsize=(PAGE_WIDTH, (side + 0.3) * len(samples) * lines),
-                             squeeze=False)
-    for i, sample in enumerate(samples):
-        block = axes[i * lines:(i + 1) * lines]
-        for ax in block.flat:  # the cells past the last image stay blank
-            ax.set_axis_off()
-        for ax, image, pred, target in zip(block.flat, sample["images"], sample["predictions"], sample["targets"]):
-            _draw_detections(ax, image, pred, target, sample["classes"])
-        result = sample["result"]
-        block[0, 0].set_title(f"{_run_label(result)} ({result.dataset})", fontsize=10, loc="left")
-    fig.tight_layout()
-    return fig
-
-
-def _draw_detections(ax, image, pred: dict, target: dict, classes: list[str]) -> None:
-    """One image, its ground truth dashed white and its detections in red, each with its
-    class on a red tag inside the box's top-left corner (inside: a box at the image's top
-    edge would otherwise have its tag cut off)."""
-    ax.imshow(image.permute(1, 2, 0).numpy())
-    for box in target["boxes"].tolist():
-        ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="white", ls="--", lw=1))
-    # drawn within the image: an untrained model's box can reach 1e20 pixels, and a
-    # label there would stretch the figure past what the renderer can allocate
-    boxes = clip_boxes_to_image(pred["boxes"], tuple(image.shape[-2:]))
-    for box, label in zip(boxes.tolist(), pred["labels"].tolist()):
-        ax.add_patch(Rectangle(box[:2], box[2] - box[0], box[3] - box[1], fill=False, ec="red", lw=1.5))
-        ax.text(box[0], box[1], classes[label], color="white", fontsize=FONT, va="top", clip_on=True,
-                bbox={"facecolor": "red", "edgecolor": "none", "pad": 1})

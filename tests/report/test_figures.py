@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 from matplotlib.legend import Legend  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from lib.report import figures  # noqa: E402
+from lib.report import detections_figure, figures  # noqa: E402
 from lib.report.results import runs_frame  # noqa: E402
 from lib.result import RunResult  # noqa: E402
 from lib.study.rows import ROWS  # noqa: E402
@@ -139,7 +139,7 @@ def sample(n_images: int, box: list[float]) -> dict:
 def test_a_detection_far_outside_its_image_is_drawn_at_the_edge_and_the_figure_renders(tmp_path):
     """An untrained model can predict a box 1e20 pixels wide: it is drawn clipped to the
     image, so the figure keeps its size and saves."""
-    fig = figures.detection_grid([sample(1, [10.0, 5.0, 1e20, 3e20])])
+    fig = detections_figure.detection_grid([sample(1, [10.0, 5.0, 1e20, 3e20])])
     fig.savefig(tmp_path / "grid.png", bbox_inches="tight")
     red = [p for p in fig.axes[0].patches if p.get_edgecolor()[:3] == (1.0, 0.0, 0.0)][0]
     assert (red.get_x(), red.get_y(), red.get_width(), red.get_height()) == (10.0, 5.0, 54.0, 59.0)
@@ -148,8 +148,8 @@ def test_a_detection_far_outside_its_image_is_drawn_at_the_edge_and_the_figure_r
 def test_the_detection_grid_is_legible_at_page_width():
     """At most a page wide (shown at its own size), class labels and titles of 9 pt or
     more, and images beyond a line's four on the next line."""
-    fig = figures.detection_grid([sample(6, [10.0, 5.0, 40.0, 40.0])] * 2)
+    fig = detections_figure.detection_grid([sample(6, [10.0, 5.0, 40.0, 40.0])] * 2)
     assert fig.get_figwidth() <= figures.PAGE_WIDTH
-    assert len(fig.axes) == 2 * 2 * figures.IMAGES_PER_LINE and sum(bool(ax.images) for ax in fig.axes) == 12
+    assert len(fig.axes) == 2 * 2 * detections_figure.IMAGES_PER_LINE and sum(bool(ax.images) for ax in fig.axes) == 12
     texts = [t for ax in fig.axes for t in (*ax.texts, ax.title) if t.get_text()]
     assert [t.get_text() for t in texts].count("circle") == 12 and min(t.get_fontsize() for t in texts) >= 9
