@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="only these rows (and the rows they read) run --seeds seeds, the others one; given "
                              "empty: every row (default: the profile's plan)")
     parser.add_argument("--all-rows", action="store_true",
-                        help="every row on every dataset (the cpu plan: the dark set runs the references, the paper's "
-                             "trained models and tickets, and their controls)")
+                        help="every row on every dataset (the cpu plan: the dark set runs the references, LTH Local and its "
+                             "controls; the light set all but each student's second choice of hint layers)")
     parser.add_argument("--only", nargs="+", default=(), metavar="CHAPTER", help="run only these chapters")
     parser.add_argument("--jobs", type=int, default=1,
                         help="notebooks executed at once, each with cpu_count / jobs threads (make book: 2)")

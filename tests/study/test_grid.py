@@ -9,7 +9,7 @@ from lib.paths import run_dir
 from lib.profiles import profile_params
 from lib.study import grid, rows
 from lib.study.grid import study_runs
-from lib.study.plan import SEEDED
+from lib.study.plan import SEEDED, Plan
 from lib.study.rows import rows_of
 from tests.data.formats import voc_object, write_image, write_split, write_voc_item
 
@@ -41,28 +41,36 @@ def test_every_dataset_holds_the_papers_fourteen_rows_and_the_study_s_own():
     assert len(runs[-1].depends) == len(runs) - 1  # the results read every run
 
 
-def test_the_cpu_plan_seeds_the_compared_rows_and_keeps_the_dark_set_to_the_models_tickets_and_controls():
+def test_the_cpu_plan_seeds_the_compared_rows_and_keeps_the_dark_set_to_the_references_and_the_ticket_s_controls():
     runs = study_runs("cpu")
     by: dict[tuple, set] = {}
     for r in runs:
         if "row" in r.parameters:
             by.setdefault((r.parameters["dataset"], r.parameters["seed"]), set()).add(r.parameters["row"])
     assert by[("builtin", 1)] == by[("builtin", 2)] == set(SEEDED) and ("builtin-dark", 1) not in by
-    assert {r.id for r in rows_of("builtin")} == by[("builtin", 0)]  # every row on the light set
-    # the dark set: the references, the paper's trained models and tickets, and the tickets' controls
-    assert by[("builtin-dark", 0)] == {"yolov3", "yolov3-equal-budget", "yolov3-tiny", "yolo-nano", "yolov3-mobile",
-                                       "yolov3-lth-local", "yolov3-lth-global", "yolov3-lth-local-reinit",
+    # every row on the light set but each student's second choice of hint layers
+    assert {r.id for r in rows_of("builtin")} - by[("builtin", 0)] == {"nano-kd-36-61", "mobile-kd-36-91"}
+    # the dark set: the references, LTH Local and its controls
+    assert by[("builtin-dark", 0)] == {"yolov3", "yolov3-equal-budget", "yolov3-lth-local", "yolov3-lth-local-reinit",
                                        "yolov3-random-prune"}
     everything = study_runs("cpu", all_rows=True)
-    assert {r.parameters.get("row") for r in everything if r.parameters.get("dataset") == "builtin-dark"} == \
-        {r.id for r in rows_of("builtin-dark")}
+    for dataset in ("builtin", "builtin-dark"):
+        assert {r.parameters.get("row") for r in everything if r.parameters.get("dataset") == dataset} == \
+            {r.id for r in rows_of(dataset)}
     keys = {r.name: r.key for r in everything}
     assert all(keys[r.name] == r.key for r in runs if r.chapter != "06_results")  # a plan never changes a run's key
     assert len(study_runs("cpu", seeds=1, seed_rows=())) == len(study_runs("cpu")) - 2 * len(SEEDED)
 
 
+def test_a_plan_names_its_rows_by_id():
+    with pytest.raises(ValueError, match=r"plan: unknown rows \['nano-kd-80'\]"):
+        Plan(left_out=("nano-kd-80",))
+    with pytest.raises(ValueError, match=r"plan: unknown rows \['lth-local'\]"):
+        Plan(elsewhere=("lth-local",))
+
+
 def test_lth_starts_from_the_dense_run_and_students_read_teacher_and_plain_student():
-    runs = {r.parameters["row"]: r for r in study_runs("cpu") if r.parameters.get("dataset") == "builtin"
+    runs = {r.parameters["row"]: r for r in study_runs("cpu", all_rows=True) if r.parameters.get("dataset") == "builtin"
             and r.parameters["seed"] == 0}
     dense = runs["yolov3"]
     assert runs["yolov3-lth-global"].depends == (dense,) and runs["yolov3-cs-3"].depends == ()
