@@ -3,7 +3,8 @@
 ``footprint(model)`` -> params, nonzero_params, macs, macs_paper (counted by
 ``lib.counting``), storage_bytes, storage_encoding; ``deflated_bytes(model)`` for the
 like-for-like storage ledger; ``model_facts(model)``, what a run's record keeps of its
-model; ``latency(model, img_size)``, the one definition of CPU latency, and
+model; ``latency(model, img_size)``, the one definition of CPU latency (``latencies``:
+several models timed in rounds), and
 ``deployed(model)``, the form a model is timed in. Storage and the deployed
 form depend on the methods' file formats and kernels, so this module sits above them.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 import copy
 import itertools
 import platform
+from contextlib import contextmanager
+from collections.abc import Hashable
 from pathlib import Path
 
 import torch
@@ -24,7 +27,7 @@ from .prune.masks import is_masked, layer_table
 from .prune.sparse import save_sparse
 from .quantize.int8 import Int8Detector
 from .quantize.ledger import save_encoded, storage_ledger
-from .timing import median_ms
+from .timing import median_ms, round_robin_ms
 
 # How each storage figure is encoded, as the book names it.
 ENCODINGS = {"dense": "float32 state_dict (torch.save)",
@@ -61,6 +64,7 @@ def footprint(model: nn.Module, img_size: int = 416) -> dict[str, int]:
 
 
 LATENCY_REPEATS = 20
+LATENCY_ROUNDS = 5  # latencies(): LATENCY_REPEATS calls in as many rounds
 
 
 def on_cpu(model: nn.Module) -> nn.Module:
@@ -71,6 +75,17 @@ def on_cpu(model: nn.Module) -> nn.Module:
     return copy_of(model).cpu() if hasattr(model, "arch") else copy.deepcopy(model).cpu()
 
 
+@contextmanager
+def torch_threads(threads: int):
+    """PyTorch's intra-op thread count set to ``threads`` inside, restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def latency(model: nn.Module, img_size: int = 416, threads: int = 1, repeats: int = LATENCY_REPEATS,
             warmup: int = 3, input_shape: tuple[int, ...] | None = None) -> float:
     """CPU latency: the median milliseconds of ``repeats`` forward passes of one
@@ -79,13 +94,24 @@ def latency(model: nn.Module, img_size: int = 416, threads: int = 1, repeats: in
     passes, in inference mode. The model runs as given (a copy, on the CPU if it is
     elsewhere); time ``deployed(model)`` for a masked one's sparse form."""
     model = on_cpu(model)
-    was_training, before = model.training, torch.get_num_threads()
-    torch.set_num_threads(threads)
+    was_training = model.training
     try:
-        return median_ms(model.eval(), torch.rand(input_shape or (1, 3, img_size, img_size)), repeats, warmup)
+        with torch_threads(threads):
+            return median_ms(model.eval(), torch.rand(input_shape or (1, 3, img_size, img_size)), repeats, warmup)
     finally:
-        torch.set_num_threads(before)
         model.train(was_training)
+
+
+def latencies(forms: dict[Hashable, tuple[nn.Module, int]], threads: int = 1, rounds: int = LATENCY_ROUNDS,
+              repeats: int = LATENCY_REPEATS, warmup: int = 3) -> dict[Hashable, list[float]]:
+    """``latency`` of several modules at once, in rounds (``lib.timing.round_robin_ms``):
+    each (module, img_size)'s median milliseconds in each of ``rounds`` rounds of
+    ``repeats / rounds`` forward passes of one (1, 3, img_size, img_size) image, with
+    ``threads`` torch threads, after ``warmup`` passes, in inference mode. Every module is
+    held at once and put in eval mode (a copy, on the CPU if it is elsewhere)."""
+    calls = {key: (on_cpu(module).eval(), torch.rand(1, 3, size, size)) for key, (module, size) in forms.items()}
+    with torch_threads(threads):
+        return round_robin_ms(calls, rounds, max(1, repeats // rounds), warmup)
 
 
 def deployed(model: nn.Module, img_size: int = 416, threads: int = 1) -> nn.Module:
@@ -97,12 +123,8 @@ def deployed(model: nn.Module, img_size: int = 416, threads: int = 1) -> nn.Modu
         return model.compiled()
     if not is_masked(model):
         return model
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         return to_sparse_inference(on_cpu(model), img_size)
-    finally:
-        torch.set_num_threads(before)
 
 
 def model_facts(model: nn.Module, img_size: int = 416) -> dict:

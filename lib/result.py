@@ -80,6 +80,11 @@ class Latency:
     onnx_ms: float | None = None      # onnxruntime, at the run's input size
     onnx_ms_416: float | None = None  # onnxruntime, at 416 x 416
     onnx_bytes: int | None = None     # the ONNX file onnxruntime ran (an int8 row's: int8)
+    # each of the four times above by name ("ms", ...): its median in each round of the
+    # results chapter's timing (lib.measure.latencies), every row's round r in the same
+    # minutes; the times above are the medians of these. None: timed in one series. Left
+    # out of the hash (a dict has none), not out of equality
+    rounds: dict[str, list[float]] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ from torch import nn
 from torch.nn.utils import prune
 
 from lib.counting import count_macs
-from lib.measure import deployed, footprint, latency
+from lib.measure import deployed, footprint, latencies, latency
 from lib.prune import magnitude_prune
 from lib.models import REGISTRY, build
 from lib.models.blocks import ChannelScale
 from lib.paper import NUM_CLASSES, paper_table
 from lib.study.rows import ROW
+from lib.timing import round_robin_ms
 
 # every paper row whose footprint does not depend on training (plain and distilled models)
 DENSE_ROWS = [r for r in paper_table() if ROW[r["row"]].footprint == "dense"]
@@ -68,6 +69,36 @@ def test_latency_times_the_model_as_given_and_restores_threads_and_mode():
     before = torch.get_num_threads()
     assert latency(model, 64, threads=1, repeats=3) > 0
     assert torch.get_num_threads() == before and model.training
+
+
+class Logged(nn.Module):
+    """A module that notes its name in ``log`` at each call."""
+
+    def __init__(self, name, log):
+        super().__init__()
+        self.name, self.log = name, log
+
+    def forward(self, x):
+        self.log.append(self.name)
+        return x
+
+
+def test_round_robin_turns_the_order_each_round_and_keeps_a_median_per_round():
+    log = []
+    calls = {name: (Logged(name, log), torch.zeros(1)) for name in "abc"}
+    medians = round_robin_ms(calls, rounds=4, per_round=2, warmup=1)
+    assert log[:3] == ["a", "b", "c"]  # one warm-up call each
+    turns = [log[3 + 6 * r: 9 + 6 * r][::2] for r in range(4)]  # each module twice in a row
+    assert turns == [["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"], ["a", "b", "c"]]
+    assert [len(v) for v in medians.values()] == [4, 4, 4] and all(t >= 0 for v in medians.values() for t in v)
+
+
+def test_latencies_time_every_module_in_rounds_and_restore_the_threads():
+    tiny, before = build("yolov3-tiny", 3, width=0.125), torch.get_num_threads()
+    rounds = latencies({"small": (tiny, 64), "large": (tiny, 128)}, threads=1, rounds=3, repeats=6, warmup=1)
+    assert set(rounds) == {"small", "large"} and all(len(v) == 3 for v in rounds.values())
+    assert torch.get_num_threads() == before
+    assert sorted(rounds["small"])[1] < sorted(rounds["large"])[1]  # 4x the pixels: the medians' order
 
 
 def test_a_masked_model_is_deployed_with_sparse_kernels_and_the_same_outputs():

@@ -17,7 +17,7 @@ def a_result(**given) -> RunResult:
 
 
 def test_a_result_goes_to_json_and_back_unchanged(tmp_path):
-    result = a_result(latency=Latency(12.0, 40.0))
+    result = a_result(latency=Latency(12.0, 40.0, rounds={"ms": [11.0, 12.0, 13.0], "ms_416": [40.0, 41.0, 39.0]}))
     path = tmp_path / "r.json"
     path.write_text(json.dumps(result.to_dict()))
     assert read_result(path) == result

@@ -20,6 +20,6 @@ onnxruntime runs, its latency there, and int8 by onnxruntime's static quantizati
 from .graph import to_onnx
 from .int8 import quantize_int8, runtime_ops
 from .row import own_int8, row_onnx, rows_onnx, write_onnx
-from .runtime import OnnxDetector, onnx_latency
+from .runtime import OnnxDetector, OnnxForward, onnx_latency
 
-__all__ = ["OnnxDetector", "onnx_latency", "own_int8", "quantize_int8", "row_onnx", "rows_onnx", "runtime_ops", "to_onnx", "write_onnx"]
+__all__ = ["OnnxDetector", "OnnxForward", "onnx_latency", "own_int8", "quantize_int8", "row_onnx", "rows_onnx", "runtime_ops", "to_onnx", "write_onnx"]

@@ -4,6 +4,7 @@ this returns.)"""
 from __future__ import annotations
 
 import hashlib
+import statistics
 import tempfile
 from dataclasses import fields
 from pathlib import Path
@@ -16,8 +17,8 @@ from torch.utils.data import DataLoader, Subset
 
 from ..data import DetectionDataset, collate
 from ..evaluate import AUTHORS_RULES, Rules, average_precision, predict, predict_under
-from ..export import onnx_latency, own_int8, rows_onnx
-from ..measure import deployed, latency
+from ..export import OnnxForward, own_int8, rows_onnx
+from ..measure import deployed, latencies
 from ..methods import load_model
 from ..models import computation, load_weights
 from ..models.io import read_model_file
@@ -97,12 +98,13 @@ def with_latencies(results: list[RunResult], threads: int = 1, workers: int | No
     """Each run with its latency: its model in the form it is deployed in
     (``lib.methods.load_model``: an int8 row's int8 model; ``lib.measure.deployed``:
     sparse kernels chosen per layer for a masked model, inductor's int8 kernels for an
-    int8 one), timed by ``lib.measure.latency``, and its ONNX file (``lib.export.row_onnx``'s)
-    timed by onnxruntime, with ``threads`` threads at batch 1, at the run's input size and
-    at 416; every timing in this one process, one after another, so that the runs compare
-    on equal terms. The ONNX files are written first, ``workers`` at once in processes of
-    their own (``lib.parallel.in_workers``: exporting traces, it times nothing), each
-    architecture traced once (``onnx_files``).
+    int8 one), and its ONNX file (``lib.export.row_onnx``'s) run by onnxruntime, with
+    ``threads`` threads at batch 1, at the run's input size and at 416: all of them timed
+    together in this one process, in rounds (``lib.measure.latencies``), so that the runs
+    compare on equal terms and a slow minute of the machine falls on every row alike; each
+    time is the median of its rounds, which ``Latency.rounds`` keeps. The ONNX files are
+    written first, ``workers`` at once in processes of their own (``lib.parallel.in_workers``:
+    exporting traces, it times nothing), each architecture traced once (``onnx_files``).
 
     A row's seeds share its architecture and, pruned, its sparsity, so a row is timed
     once per dataset, on its lowest seed's model, and its other seeds carry that time
@@ -118,21 +120,31 @@ def with_latencies(results: list[RunResult], threads: int = 1, workers: int | No
     exported: dict[Form, RunResult] = {}  # a form -> the first run of it, whose file is timed
     for label, r in firsts.items():
         exported.setdefault(forms[label], r)
-    in_pytorch: dict[Form, dict] = {}  # a form -> {size: ms} in PyTorch
-    timed: dict[tuple, Latency] = {}
     with tempfile.TemporaryDirectory() as folder:
         files = onnx_files(list(exported.items()), Path(folder), workers)
-        in_onnx = {form: ({size: onnx_latency(file, size, threads) for size in (form.img_size, 416)}, file.stat().st_size)
-                   for form, file in zip(exported, files)}
-        for label, r in firsts.items():
-            form = forms[label]
-            if form not in in_pytorch:
-                model = load_model(r)
-                in_pytorch[form] = {size: latency(deployed(model, size, threads), size, threads)
-                                    for size in (r.img_size, 416)}
-            ms, (onnx_ms, onnx_bytes) = in_pytorch[form], in_onnx[form]
-            timed[label] = Latency(ms[r.img_size], ms[416], onnx_ms[r.img_size], onnx_ms[416], onnx_bytes)
-    return [r.with_latency(timed[r.row, r.dataset]) for r in results]
+        modules = {}  # (runtime, form, size) -> (module, size)
+        for (form, r), file in zip(exported.items(), files):
+            model = load_model(r)
+            for size in (form.img_size, 416):
+                modules[ONNX_RUNTIME, form, size] = (OnnxForward(file, threads), size)
+                modules[PYTORCH, form, size] = (deployed(model, size, threads), size)
+        rounds = latencies(modules, threads)
+        timed = {form: form_latency(rounds, form, file.stat().st_size) for form, file in zip(exported, files)}
+    return [r.with_latency(timed[forms[r.row, r.dataset]]) for r in results]
+
+
+PYTORCH, ONNX_RUNTIME = "pytorch", "onnxruntime"
+# Latency's times -> (runtime, at the run's own size or not)
+TIMES = {"ms": (PYTORCH, True), "ms_416": (PYTORCH, False), "onnx_ms": (ONNX_RUNTIME, True),
+         "onnx_ms_416": (ONNX_RUNTIME, False)}
+
+
+def form_latency(rounds: dict[tuple, list[float]], form: Form, onnx_bytes: int) -> Latency:
+    """A form's latency from its rounds (``lib.measure.latencies``, keyed by (runtime,
+    form, size)): each time the median of its rounds."""
+    mine = {name: rounds[runtime, form, form.img_size if own_size else 416] for name, (runtime, own_size) in TIMES.items()}
+    return Latency(**{name: statistics.median(values) for name, values in mine.items()}, onnx_bytes=onnx_bytes,
+                   rounds=mine)
 
 
 def onnx_files(forms: list[tuple[Form, RunResult]], folder: Path, workers: int | None) -> list[Path]:

@@ -45,8 +45,8 @@ def load_results(paths: list[str]) -> list[RunResult]:
 
 
 def run_line(r: RunResult) -> dict:
-    """A run's values under ``COLUMNS``, and its latency columns and ONNX file's MiB
-    once it is timed."""
+    """A run's values under ``COLUMNS``, and its latency columns, ONNX file's MiB and
+    latency rounds (``Latency.rounds``) once it is timed."""
     m, f = r.metrics, r.footprint
     return {"row": r.row, "dataset": r.dataset, "model": r.model, "training": r.training, "seed": r.seed,
             "map50": m.map50, "map": m.map, "map_coco": m.map_coco, "ap_small": m.ap_small,
@@ -55,7 +55,8 @@ def run_line(r: RunResult) -> dict:
             "epochs": r.epochs, "total_epochs": r.budget.total_epochs, "total_images": r.budget.total_images,
             "train_img_per_s": r.train_img_per_s, "still_rising": still_rising(r.history),
             **({"latency_ms": r.latency.ms, "latency_416_ms": r.latency.ms_416, "onnx_ms": r.latency.onnx_ms,
-                "onnx_416_ms": r.latency.onnx_ms_416, "onnx_mib": mib(r.latency.onnx_bytes)} if r.latency else {})}
+                "onnx_416_ms": r.latency.onnx_ms_416, "onnx_mib": mib(r.latency.onnx_bytes),
+                "latency_rounds": r.latency.rounds} if r.latency else {})}
 
 
 def mib(n_bytes: int | None) -> float | None:
@@ -65,7 +66,7 @@ def mib(n_bytes: int | None) -> float | None:
 def runs_frame(results: list[RunResult]) -> pd.DataFrame:
     """One line per run, in the row table's order within each dataset (a row the
     table no longer holds goes last)."""
-    columns = [*COLUMNS, *([*LATENCY_LABELS, "onnx_mib"] if any(r.latency for r in results) else ())]
+    columns = [*COLUMNS, *([*LATENCY_LABELS, "onnx_mib", "latency_rounds"] if any(r.latency for r in results) else ())]
     frame = pd.DataFrame([run_line(r) for r in results], columns=columns)
     frame["order"] = [ORDER.get(r.row, len(ORDER)) for r in results]
     frame["in_paper"] = [r.row in ROW and ROW[r.row].in_paper for r in results]

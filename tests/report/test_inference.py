@@ -1,10 +1,12 @@
 """What the report computes from the models themselves: each run's model opened through
 its method (``lib.methods.load_model``) and timed into its typed result."""
+import statistics
 from dataclasses import replace
 
 import torch
 
 from lib.export import rows_onnx
+from lib.measure import LATENCY_ROUNDS
 from lib.methods import load_model
 from lib.models import build, save_weights
 from lib.models.io import copy_of
@@ -28,6 +30,9 @@ def test_a_run_is_opened_through_its_method_and_timed_into_its_result(tmp_path):
     assert run.latency is None and timed.latency.ms > 0 and timed.latency.ms_416 > timed.latency.ms  # 128 px, then 416
     assert 0 < timed.latency.onnx_ms < timed.latency.onnx_ms_416  # its ONNX file in onnxruntime, both sizes
     assert timed.latency.onnx_bytes > 4 * sum(p.numel() for p in model.parameters())  # float32 weights and a graph
+    rounds = timed.latency.rounds  # each time the median of its rounds
+    assert set(rounds) == {"ms", "ms_416", "onnx_ms", "onnx_ms_416"} and {len(v) for v in rounds.values()} == {LATENCY_ROUNDS}
+    assert all(getattr(timed.latency, name) == statistics.median(values) for name, values in rounds.items())
     assert timed.metrics == run.metrics and timed.row == run.row
 
 
