@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 import itertools
 import platform
-from contextlib import contextmanager
 from collections.abc import Hashable
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch

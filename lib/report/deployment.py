@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..study.rows import DENSE, ROW
-from .results import row_means, row_runs
+from .results import LATENCY_FIELDS, row_means, row_runs
 from .verdict import Verdict, compare
 
 CHANNELS = "yolov3-channels-11"  # the paper's LTH Local MACs share, in channels
@@ -39,10 +39,6 @@ def deployment_table(runs: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return table
 
 
-# TIMES' columns -> their names in Latency.rounds
-ROUND_NAMES = {"latency_ms": "ms", "onnx_ms": "onnx_ms", "latency_416_ms": "ms_416", "onnx_416_ms": "onnx_ms_416"}
-
-
 class Ratios:
     """A row's values on a dataset as multiples of the dense YOLOv3's: sizes as the ratio
     of their means over seeds, times round by round (``Latency.rounds``: the two models
@@ -60,7 +56,7 @@ class Ratios:
         mine, dense = self.mine["latency_rounds"].iloc[0], self.dense["latency_rounds"].iloc[0]
         if not (isinstance(mine, dict) and isinstance(dense, dict)):
             return []
-        return [a / b for a, b in zip(mine[ROUND_NAMES[column]], dense[ROUND_NAMES[column]])]
+        return [a / b for a, b in zip(mine[LATENCY_FIELDS[column]], dense[LATENCY_FIELDS[column]])]
 
     def time(self, column: str) -> float:
         rounds = self.rounds(column)

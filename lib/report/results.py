@@ -30,6 +30,8 @@ MEASURES = {"map50": ("mAP@0.5", "map_mean"), "params": ("params", "params_mean"
             "latency_ms": ("latency", None)}            # the paper measured none
 LATENCY_LABELS = {"latency_ms": "latency ms", "latency_416_ms": "latency ms at 416",
                   "onnx_ms": "onnxruntime ms", "onnx_416_ms": "onnxruntime ms at 416"}
+# the latency columns -> their Latency fields (the same names in Latency.rounds)
+LATENCY_FIELDS = {"latency_ms": "ms", "latency_416_ms": "ms_416", "onnx_ms": "onnx_ms", "onnx_416_ms": "onnx_ms_416"}
 ONNX_FILE = "ONNX"  # the ledger's column: the ONNX file onnxruntime ran (lib.export.row_onnx)
 
 
@@ -54,9 +56,8 @@ def run_line(r: RunResult) -> dict:
             "storage_mib": f.storage_mib, "storage_encoding": f.storage_encoding, "deflated_mib": f.deflated_mib,
             "epochs": r.epochs, "total_epochs": r.budget.total_epochs, "total_images": r.budget.total_images,
             "train_img_per_s": r.train_img_per_s, "still_rising": still_rising(r.history),
-            **({"latency_ms": r.latency.ms, "latency_416_ms": r.latency.ms_416, "onnx_ms": r.latency.onnx_ms,
-                "onnx_416_ms": r.latency.onnx_ms_416, "onnx_mib": mib(r.latency.onnx_bytes),
-                "latency_rounds": r.latency.rounds} if r.latency else {})}
+            **({**{column: getattr(r.latency, name) for column, name in LATENCY_FIELDS.items()},
+                "onnx_mib": mib(r.latency.onnx_bytes), "latency_rounds": r.latency.rounds} if r.latency else {})}
 
 
 def mib(n_bytes: int | None) -> float | None:
